@@ -1,0 +1,64 @@
+with
+
+interactions as (
+
+    select * from {{ ref('stg_workbook__interactions') }}
+
+),
+
+channel_lookup as (
+
+    select * from {{ ref('int_channel_lookup') }}
+
+),
+
+products_by_month as (
+
+    select * from {{ ref('int_products_by_month') }}
+
+),
+
+with_month as (
+
+    select
+        *,
+        cast({{ dbt.date_trunc('month', 'started_at') }} as date) as interaction_month
+
+    from interactions
+
+),
+
+matched as (
+
+    select
+        with_month.source_row_number,
+        with_month.customer_id,
+        channel_lookup.channel,
+        with_month.customer_id_text,
+        with_month.started_at_text,
+        with_month.channel_text,
+        with_month.is_blank_row,
+        with_month.interaction_month,
+        with_month.started_at,
+        coalesce(products_by_month.topic, 'Unknown') as topic,
+        products_by_month.topic is null as is_without_topic,
+        case
+            when with_month.is_blank_row then 'blank row'
+            when with_month.started_at is null then 'unparseable date'
+            when coalesce(trim(with_month.customer_id_text), '') = '' then 'missing customer id'
+            when
+                with_month.customer_id is null or with_month.customer_id = 0
+                then 'invalid customer id'
+            when coalesce(with_month.channel_key, '') = '' then 'missing channel'
+            when channel_lookup.channel is null then 'unknown channel'
+        end as quarantine_reason
+
+    from with_month
+    left join channel_lookup
+        on with_month.channel_key = channel_lookup.lookup_key
+    left join products_by_month
+        on with_month.interaction_month = products_by_month.product_month
+
+)
+
+select * from matched

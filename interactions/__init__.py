@@ -1,0 +1,1 @@
+"""The `interactions` command-line tool: build the marts, serve the API, import workbooks."""

@@ -1,0 +1,40 @@
+"""Configuration from the environment, read when asked for (never at import time)."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+WAREHOUSES = ("duckdb", "postgres")
+
+
+def project_root() -> Path:
+    """The repository: where profiles.yml, dbt_project/ and seeds/ live."""
+    return Path(os.environ.get("INTERACTIONS_HOME", Path(__file__).resolve().parents[1]))
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: str
+    duckdb_path: Path
+    root: Path
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.root / "dbt_project"
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.root / "seeds"
+
+
+def load(environ=None) -> Settings:
+    """Settings from `environ` (default os.environ); a bad WAREHOUSE is a clear error."""
+    environ = os.environ if environ is None else environ
+    root = Path(environ.get("INTERACTIONS_HOME", project_root()))
+    warehouse = environ.get("WAREHOUSE", "duckdb").strip().lower() or "duckdb"
+    if warehouse not in WAREHOUSES:
+        raise ValueError(f"WAREHOUSE must be one of {', '.join(WAREHOUSES)}, not {warehouse!r}")
+    duckdb_path = Path(environ.get("DUCKDB_PATH", "warehouse/interactions.duckdb"))
+    if not duckdb_path.is_absolute():
+        duckdb_path = root / duckdb_path
+    return Settings(warehouse=warehouse, duckdb_path=duckdb_path, root=root)

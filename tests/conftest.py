@@ -1,0 +1,46 @@
+"""Shared fixtures: the sample seeds built once per session on each warehouse."""
+
+import os
+from unittest import mock
+
+import pytest
+
+from tests.warehouses import build_warehouse, copy_project, postgres_database
+
+WAREHOUSES = ["duckdb", "postgres"]
+
+
+@pytest.fixture(scope="session", params=WAREHOUSES)
+def sample_warehouse(request, tmp_path_factory):
+    """The sample seeds built by dbt on one warehouse (each test runs on both).
+
+    Yields (settings, build_result); while a test runs, the environment (WAREHOUSE,
+    DUCKDB_PATH or PGDATABASE) points at this warehouse, as the API and CLI read it.
+    """
+    warehouse = request.param
+    home = copy_project(tmp_path_factory.mktemp(f"sample-{warehouse}"))
+    if warehouse == "postgres":
+        with postgres_database() as dbname:
+            settings, result = build_warehouse(warehouse, home)
+            yield _Built(settings, result, {"PGDATABASE": dbname})
+    else:
+        settings, result = build_warehouse(warehouse, home)
+        yield _Built(settings, result, {"DUCKDB_PATH": str(settings.duckdb_path)})
+
+
+class _Built:
+    def __init__(self, settings, result, environ):
+        self.settings = settings
+        self.result = result
+        self.environ = {"WAREHOUSE": settings.warehouse, **environ}
+
+    @property
+    def warehouse(self):
+        return self.settings.warehouse
+
+
+@pytest.fixture
+def sample(sample_warehouse):
+    """The sample warehouse, with the environment pointing at it for this test."""
+    with mock.patch.dict(os.environ, sample_warehouse.environ):
+        yield sample_warehouse

@@ -1,0 +1,268 @@
+"""The dbt pipeline on both warehouses: the sample seeds, a messy workbook's seeds, and a
+data error that must fail the build without touching the live marts."""
+
+import os
+from unittest import mock
+
+import pytest
+
+from interactions.build import BuildError
+from tests.warehouses import build_warehouse, copy_project, fetch_all, postgres_database
+
+
+def test_sample_counts_per_customer_and_channel(sample_warehouse):
+    rows = fetch_all(
+        sample_warehouse,
+        "select customer_id, channel, topic, interaction_count"
+        " from marts.interactions_by_customer_channel order by 1, 2",
+    )
+    assert rows == [
+        (1, "Email", "Unknown", 1),
+        (3, "Email", "Unknown", 1),
+        (4, "Bird", "Unknown", 1),
+        (4, "Call", "Unknown", 1),
+    ]
+
+
+def test_sample_customers_include_the_one_missing_from_the_sheet(sample_warehouse):
+    rows = fetch_all(
+        sample_warehouse,
+        "select customer_id, occupation, customer_type, interaction_count, is_in_customer_sheet"
+        " from marts.dim_customers order by 1",
+    )
+    assert rows == [
+        (1, "Jedi", "Red", 1, True),
+        (2, "Batman", "Orange", 0, True),
+        (3, "Santa Claus", "Blue", 1, True),
+        (4, "Unknown", "Unknown", 2, False),
+        (11, "Doctor", "Orange", 0, True),
+        (12, "Plummer", "Red", 0, True),
+    ]
+
+
+def test_sample_counts_per_customer_type(sample_warehouse):
+    rows = fetch_all(
+        sample_warehouse,
+        "select customer_type, channel, topic, interaction_count"
+        " from marts.interactions_by_customer_type_channel order by 1, 2",
+    )
+    assert rows == [
+        ("Blue", "Email", "Unknown", 1),
+        ("Red", "Email", "Unknown", 1),
+        ("Unknown", "Bird", "Unknown", 1),
+        ("Unknown", "Call", "Unknown", 1),
+    ]
+
+
+def test_sample_dimensions(sample_warehouse):
+    channels = fetch_all(
+        sample_warehouse, "select channel, display_order from marts.dim_channels order by 2"
+    )
+    assert channels == [("Email", 1), ("Call", 2), ("Bird", 3)]
+    topics = fetch_all(
+        sample_warehouse, "select topic, month_count, is_unknown from marts.dim_topics order by 1"
+    )
+    assert topics == [("Orange", 1, False), ("Sand", 2, False), ("Unknown", 0, True)]
+
+
+def test_sample_reconciles_and_reports_its_findings(sample_warehouse):
+    rows = fetch_all(
+        sample_warehouse,
+        "select sheet_name, rows_landed, rows_counted, rows_quarantined"
+        " from marts.sheet_reconciliation order by 1",
+    )
+    assert rows == [("customers", 5, 5, 0), ("interactions", 4, 4, 0), ("products", 3, 3, 0)]
+    assert fetch_all(sample_warehouse, "select count(*) from marts.quarantined_rows") == [(0,)]
+    output = sample_warehouse.result.dbt_output
+    assert "WARN 4 warn_interactions_without_topic" in output
+    assert "WARN 1 warn_customers_not_in_customer_sheet" in output
+    assert "PASS warn_quarantined_rows" in output
+    assert "ERROR=0" in output
+
+
+MESSY_CUSTOMERS = """customer_id,occupation,type
+1,Jedi,Red
+2.0,,Orange
+ 3 ,Santa Claus,Blue
+3,Impostor,Green
+12in,Nobody,Red
+,,
+,Ghost,Red
+"""
+
+MESSY_INTERACTIONS = """date_start,interaction,customers
+04/10/2019 09:00,Email,1
+16/01/2020 10:00, e-mail ,4.0
+17/01/2020 11:00,PHONE,4
+31/02/2020 10:00,Email,1
+05/03/2020 11:23,Pigeon,1
+05/03/2020 11:23,Bird,12in
+,,
+05/03/2020 11:23,,1
+06/03/2020 12:00,bird,2
+"""
+
+MESSY_PRODUCTS = """date,product
+01-2020,Sand
+03-2020, Orange
+13-2020,Sand
+02-2020,
+01-2020,Sand
+"""
+
+
+def write_seeds(home, customers=None, interactions=None, products=None):
+    seeds = home / "seeds"
+    for name, text in [
+        ("raw_customers.csv", customers),
+        ("raw_external_interactions.csv", interactions),
+        ("raw_products_of_discussion.csv", products),
+    ]:
+        if text is not None:
+            (seeds / name).write_text(text)
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def messy_warehouse(request, tmp_path_factory):
+    warehouse = request.param
+    home = copy_project(tmp_path_factory.mktemp(f"messy-{warehouse}"))
+    write_seeds(home, MESSY_CUSTOMERS, MESSY_INTERACTIONS, MESSY_PRODUCTS)
+
+    class Built:
+        pass
+
+    built = Built()
+    built.warehouse = warehouse
+    if warehouse == "postgres":
+        with postgres_database() as dbname:
+            built.settings, built.result = build_warehouse(warehouse, home)
+            built.environ = {"PGDATABASE": dbname}
+            yield built
+    else:
+        built.settings, built.result = build_warehouse(warehouse, home)
+        built.environ = {}
+        yield built
+
+
+def test_messy_rows_are_quarantined_with_one_reason_each(messy_warehouse):
+    rows = fetch_all(
+        messy_warehouse,
+        "select sheet_name, source_row_number, quarantine_reason, row_values"
+        " from marts.quarantined_rows order by 1, 2",
+    )
+    assert rows == [
+        ("customers", 4, "duplicate customer id", "Customer_Id=3; Occupation=Impostor; Type=Green"),
+        ("customers", 5, "invalid customer id", "Customer_Id=12in; Occupation=Nobody; Type=Red"),
+        ("customers", 6, "blank row", "Customer_Id=; Occupation=; Type="),
+        ("customers", 7, "missing customer id", "Customer_Id=; Occupation=Ghost; Type=Red"),
+        (
+            "interactions",
+            4,
+            "unparseable date",
+            "Date Start=31/02/2020 10:00; Interaction=Email; Customers=1",
+        ),
+        (
+            "interactions",
+            5,
+            "unknown channel",
+            "Date Start=05/03/2020 11:23; Interaction=Pigeon; Customers=1",
+        ),
+        (
+            "interactions",
+            6,
+            "invalid customer id",
+            "Date Start=05/03/2020 11:23; Interaction=Bird; Customers=12in",
+        ),
+        ("interactions", 7, "blank row", "Date Start=; Interaction=; Customers="),
+        (
+            "interactions",
+            8,
+            "missing channel",
+            "Date Start=05/03/2020 11:23; Interaction=; Customers=1",
+        ),
+        ("products", 3, "unparseable month", "Date=13-2020; Product=Sand"),
+        ("products", 4, "missing product", "Date=02-2020; Product="),
+    ]
+
+
+def test_messy_rows_that_can_be_used_are_counted(messy_warehouse):
+    counts = fetch_all(
+        messy_warehouse,
+        "select customer_id, channel, topic, interaction_count"
+        " from marts.interactions_by_customer_channel order by 1, 2",
+    )
+    assert counts == [
+        (1, "Email", "Unknown", 1),
+        (2, "Bird", "Orange", 1),
+        (4, "Call", "Sand", 1),
+        (4, "Email", "Sand", 1),
+    ]
+    customers = fetch_all(
+        messy_warehouse,
+        "select customer_id, occupation, customer_type, interaction_count, is_in_customer_sheet"
+        " from marts.dim_customers order by 1",
+    )
+    assert customers == [
+        (1, "Jedi", "Red", 1, True),
+        (2, "Unknown", "Orange", 1, True),
+        (3, "Santa Claus", "Blue", 0, True),
+        (4, "Unknown", "Unknown", 2, False),
+    ]
+
+
+def test_messy_sheets_reconcile(messy_warehouse):
+    rows = fetch_all(
+        messy_warehouse,
+        "select sheet_name, rows_landed, rows_counted, rows_quarantined"
+        " from marts.sheet_reconciliation order by 1",
+    )
+    assert rows == [("customers", 7, 3, 4), ("interactions", 9, 4, 5), ("products", 5, 3, 2)]
+    output = messy_warehouse.result.dbt_output
+    assert "WARN 11 warn_quarantined_rows" in output
+    assert "WARN 1 warn_interactions_without_topic" in output
+
+
+@pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
+def test_two_products_in_one_month_fail_the_build_and_keep_the_live_marts(warehouse, tmp_path):
+    home = copy_project(tmp_path)
+
+    def customer_one():
+        return fetch_all(
+            built,
+            "select channel, interaction_count from marts.interactions_by_customer_channel"
+            " where customer_id = 1",
+        )
+
+    class Built:
+        pass
+
+    built = Built()
+    built.warehouse = warehouse
+    with postgres_database() if warehouse == "postgres" else _no_database() as dbname:
+        built.environ = {"PGDATABASE": dbname}
+        built.settings, _ = build_warehouse(warehouse, home)
+        assert customer_one() == [("Email", 1)]
+
+        write_seeds(home, products="date,product\n10-2019,Sand\n10-2019,Orange\n")
+        with pytest.raises(BuildError) as failure:
+            build_warehouse(warehouse, home)
+        assert "FAIL 1 one_product_per_month" in failure.value.output
+        assert customer_one() == [("Email", 1)]
+        topics = fetch_all(built, "select topic from marts.dim_topics order by 1")
+        assert topics == [("Orange",), ("Sand",), ("Unknown",)]
+
+
+class _no_database:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_warehouse_setting_is_checked():
+    from interactions import settings
+
+    with mock.patch.dict(os.environ, {"WAREHOUSE": "oracle"}):
+        with pytest.raises(ValueError, match="WAREHOUSE must be one of duckdb, postgres"):
+            settings.load()
