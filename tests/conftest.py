@@ -44,3 +44,20 @@ def sample(sample_warehouse):
     """The sample warehouse, with the environment pointing at it for this test."""
     with mock.patch.dict(os.environ, sample_warehouse.environ):
         yield sample_warehouse
+
+
+@pytest.fixture
+def app():
+    """The API. Its warehouse reader is made on the first request, from the environment of
+    that moment (e.g. the `sample` fixture's), and closed after the test."""
+    from api import create_app
+    from api.warehouse import close_reader
+
+    app = create_app({"TESTING": True})
+    yield app
+    close_reader(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,40 @@
+"""The read API on the marts: a Flask application factory.
+
+gunicorn serves `api:create_app()` (`interactions serve`); the warehouse settings are read
+from the environment on the first request (api/config.py), or from `test_config`.
+"""
+
+import logging
+
+from flask import Flask
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, static_folder=None)  # the website blueprint serves /static
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    # Keys in the order written, compact: {"data":{"customer_id":1,"interactions":{...}}}
+    app.json.sort_keys = False
+    app.json.compact = True
+    # The api.* modules log through the app's logger (Flask's handler: the server's stderr).
+    if app.logger.level == logging.NOTSET:
+        app.logger.setLevel(logging.INFO)
+
+    from api import (
+        customers,
+        data_quality,
+        errors,
+        health,
+        interactions,
+        openapi,
+        reference,
+        request_id,
+        website,
+    )
+
+    request_id.register(app)
+    errors.register(app)
+    website.register(app)
+    for module in (health, interactions, customers, data_quality, reference, openapi):
+        app.register_blueprint(module.bp)
+    return app

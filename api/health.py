@@ -1,0 +1,25 @@
+"""/health: the process answers. /ready: the warehouse answers and the marts are there."""
+
+from flask import Blueprint
+
+from api import queries
+from api.errors import MARTS_MISSING, error_response
+from api.timestamps import iso_utc
+from api.warehouse import get_reader
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/health")
+def health():
+    return {"status": "ok"}
+
+
+@bp.get("/ready")
+def ready():
+    reader = get_reader()
+    rows = reader.fetch_all(queries.BUILD_INFO)  # unreachable or no marts: 503 JSON
+    if not rows:
+        return error_response(503, MARTS_MISSING)
+    built_at = iso_utc(rows[0]["built_at"])
+    return {"status": "ready", "warehouse": reader.warehouse, "built_at": built_at}

@@ -1,0 +1,63 @@
+"""Interactions per customer per channel (optionally per topic), and per customer type.
+
+Every channel of dim_channels is in every answer, in display order, zero-filled by the SQL.
+"""
+
+from flask import Blueprint
+
+from api import params, queries
+from api.errors import ApiError
+from api.warehouse import get_reader
+
+bp = Blueprint("interactions", __name__, url_prefix="/api/v1/interactions")
+
+
+def _check_topic(rows, topic):
+    if topic is not None and not rows[0]["is_topic_known"]:
+        raise ApiError(404, f"topic {topic!r} not found")
+
+
+def _check_customer(rows, customer_id):
+    if not rows[0]["is_customer_known"]:
+        raise ApiError(404, f"customer {customer_id} not found")
+
+
+def _grouped(rows, key):
+    """{row[key]: {channel: count, ...}, ...} in the rows' order."""
+    groups = {}
+    for row in rows:
+        if row["channel"] is not None:
+            groups.setdefault(row[key], {})[row["channel"]] = row["interaction_count"]
+    return groups
+
+
+# Registered before /<customer_id> for readers; Werkzeug also ranks a static route first.
+@bp.get("/by-customer-type")
+def by_customer_type():
+    topic = params.optional_text("topic")
+    rows = get_reader().fetch_all(queries.CUSTOMER_TYPE_INTERACTIONS, topic=topic)
+    _check_topic(rows, topic)
+    return {"data": {"customer_types": _grouped(rows, "customer_type")}}
+
+
+@bp.get("/<customer_id>")
+def for_customer(customer_id):
+    customer_id = params.customer_id(customer_id)
+    topic = params.optional_text("topic")
+    rows = get_reader().fetch_all(
+        queries.CUSTOMER_INTERACTIONS, customer_id=customer_id, topic=topic
+    )
+    _check_customer(rows, customer_id)
+    _check_topic(rows, topic)
+    interactions = {
+        row["channel"]: row["interaction_count"] for row in rows if row["channel"] is not None
+    }
+    return {"data": {"customer_id": customer_id, "interactions": interactions}}
+
+
+@bp.get("/<customer_id>/topics")
+def topics_for_customer(customer_id):
+    customer_id = params.customer_id(customer_id)
+    rows = get_reader().fetch_all(queries.CUSTOMER_TOPICS, customer_id=customer_id)
+    _check_customer(rows, customer_id)
+    return {"data": {"customer_id": customer_id, "topics": _grouped(rows, "topic")}}

@@ -1,0 +1,18 @@
+"""The channels and topics, for a website's legends and filters."""
+
+from flask import Blueprint
+
+from api import queries
+from api.warehouse import get_reader
+
+bp = Blueprint("reference", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/channels")
+def channels():
+    return {"data": get_reader().fetch_all(queries.CHANNELS)}
+
+
+@bp.get("/topics")
+def topics():
+    return {"data": get_reader().fetch_all(queries.TOPICS)}

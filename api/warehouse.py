@@ -1,0 +1,210 @@
+"""The one place that reads the warehouse: a small reader interface, two implementations.
+
+Both readers run the same SQL text (api/queries.py, named parameters written `:name`) and
+return rows as dicts. Every query only SELECTs from schema `marts`.
+
+- DuckDBReader: the warehouse file opened read-only. A build replaces that file (os.replace),
+  so each query first compares the file's identity (os.stat) with the one opened, and opens
+  the new file when it changed. The file is attached to a private in-memory database, so a
+  reopen never gets DuckDB's cached instance of the old file.
+- PostgresReader: one psycopg_pool.ConnectionPool per process, opened on first use, as the
+  API's role (SELECT on marts only), with a statement timeout; a warehouse that cannot be
+  reached gives WarehouseUnavailable within the pool timeout, never a hang.
+"""
+
+import atexit
+import logging
+import os
+import re
+import threading
+from functools import lru_cache
+from typing import Protocol
+
+import duckdb
+import psycopg
+from flask import current_app
+from psycopg import errors
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from api import config as config_module
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "warehouse_reader"
+_CREATING = threading.Lock()
+_PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+class WarehouseUnavailable(Exception):
+    """The warehouse cannot be reached (or answered too slowly): 503."""
+
+
+class MartsMissing(Exception):
+    """The warehouse answers but the marts are not there (no build yet): 503."""
+
+
+class Reader(Protocol):
+    warehouse: str
+
+    def fetch_all(self, query: str, **params) -> list[dict]: ...
+
+    def close(self) -> None: ...
+
+
+def get_reader() -> Reader:
+    """The app's reader, created on first use from the settings of that moment."""
+    extensions = current_app.extensions
+    with _CREATING:
+        reader = extensions.get(EXTENSION)
+        # A reader made before a fork (gunicorn --preload) is not used in the child.
+        if reader is None or getattr(reader, "pid", os.getpid()) != os.getpid():
+            reader = create_reader(config_module.load(current_app.config))
+            extensions[EXTENSION] = reader
+    return reader
+
+
+def close_reader(app) -> None:
+    reader = app.extensions.pop(EXTENSION, None)
+    if reader is not None:
+        reader.close()
+
+
+def create_reader(config: config_module.ApiConfig) -> Reader:
+    readers = {"duckdb": DuckDBReader, "postgres": PostgresReader}
+    if config.warehouse not in readers:
+        raise ValueError(f"the API reads duckdb or postgres, not WAREHOUSE={config.warehouse!r}")
+    return readers[config.warehouse](config)
+
+
+@lru_cache(maxsize=64)
+def placeholders(query: str, style: str) -> str:
+    """`:name` parameters as psycopg's %(name)s or DuckDB's $name."""
+    if style == "pyformat":
+        return _PARAMETER.sub(r"%(\1)s", query.replace("%", "%%"))
+    return _PARAMETER.sub(r"$\1", query)
+
+
+class DuckDBReader:
+    warehouse = "duckdb"
+
+    def __init__(self, config: config_module.ApiConfig):
+        self.path = config.duckdb_path
+        self.pid = os.getpid()
+        self._lock = threading.Lock()
+        self._connection = None
+        self._identity = None
+
+    def fetch_all(self, query: str, **params) -> list[dict]:
+        cursor = self._cursor()
+        try:
+            cursor.execute(placeholders(query, "dollar"), params)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except duckdb.CatalogException as error:
+            raise MartsMissing(str(error)) from error
+        except duckdb.IOException as error:
+            raise WarehouseUnavailable(str(error)) from error
+        finally:
+            cursor.close()
+
+    def _cursor(self):
+        """A cursor on the current warehouse file, reopened when a build has replaced it."""
+        try:
+            stat = os.stat(self.path)
+        except OSError as error:
+            raise WarehouseUnavailable(f"{self.path}: {error.strerror}") from error
+        identity = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if self._connection is None or identity != self._identity:
+                # The old connection is not closed here: a query still running on it in
+                # another thread keeps it until that query ends.
+                self._connection = self._open()
+                self._identity = identity
+            cursor = self._connection.cursor()
+        cursor.execute("use warehouse")
+        return cursor
+
+    def _open(self):
+        # A private in-memory database with the file attached read-only; Python variables
+        # are never taken for tables.
+        connection = duckdb.connect(":memory:", config={"python_enable_replacements": False})
+        # ATTACH takes no parameters: the path is the configured one, quoted as a literal.
+        literal = "'" + str(self.path).replace("'", "''") + "'"
+        try:
+            connection.execute(f"attach {literal} as warehouse (read_only)")
+        except duckdb.Error as error:
+            connection.close()
+            raise WarehouseUnavailable(f"cannot open {self.path}: {error}") from error
+        log.info("opened the DuckDB warehouse %s read-only", self.path)
+        return connection
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+            self._connection = None
+            self._identity = None
+
+
+class PostgresReader:
+    warehouse = "postgres"
+
+    def __init__(self, config: config_module.ApiConfig):
+        self.config = config
+        self.pid = os.getpid()
+        self._lock = threading.Lock()
+        self._pool = None
+
+    def _get_pool(self):
+        with self._lock:
+            if self._pool is None:
+                self._pool = self._make_pool()
+                self._pool.open(wait=False)
+                atexit.register(self.close)
+            return self._pool
+
+    def _make_pool(self):
+        config = self.config
+        kwargs = {
+            # PGHOST, PGPORT and PGDATABASE are read by libpq itself.
+            "user": config.db_role,
+            "connect_timeout": config.connect_timeout,
+            "application_name": "interactions-api",
+            "options": (
+                f"-c statement_timeout={config.statement_timeout_ms}"
+                " -c default_transaction_read_only=on"
+            ),
+            "autocommit": True,
+            "row_factory": dict_row,
+            "prepare_threshold": None,
+        }
+        if config.db_password:
+            kwargs["password"] = config.db_password
+        return ConnectionPool(
+            "",
+            kwargs=kwargs,
+            min_size=config.pool_min_size,
+            max_size=config.pool_max_size,
+            timeout=config.pool_timeout,
+            check=ConnectionPool.check_connection,
+            name="interactions-api",
+            open=False,
+        )
+
+    def fetch_all(self, query: str, **params) -> list[dict]:
+        try:
+            with self._get_pool().connection() as connection:
+                return connection.execute(placeholders(query, "pyformat"), params).fetchall()
+        except (errors.UndefinedTable, errors.InvalidSchemaName) as error:
+            raise MartsMissing(str(error)) from error
+        except errors.InsufficientPrivilege as error:
+            raise MartsMissing(f"{error} (are the grants of the build applied?)") from error
+        except (PoolTimeout, psycopg.OperationalError) as error:
+            raise WarehouseUnavailable(str(error)) from error
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()

@@ -1,0 +1,159 @@
+"""The OpenAPI 3.1 document: it describes every route, its schemas are valid JSON Schema
+2020-12, its examples follow them, and real responses on both warehouses conform to it."""
+
+import re
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from api import queries
+from api.openapi import document
+
+DOC = document()
+BASE = "urn:interactions-openapi"
+REGISTRY = Registry().with_resource(
+    BASE, Resource.from_contents(DOC, default_specification=DRAFT202012)
+)
+API_ROUTE = re.compile(r"^/(api/|health$|ready$)")
+
+
+def _pointer(*parts):
+    return "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def template_for(path):
+    """The documented path template a request path matches (fixed paths first, as routing)."""
+    if path in DOC["paths"]:
+        return path
+    for template in DOC["paths"]:
+        pattern = re.sub(r"\{[^/]+\}", "[^/]+", template)
+        if "{" in template and re.fullmatch(pattern, path):
+            return template
+    raise AssertionError(f"{path} matches no path of the OpenAPI document")
+
+
+def assert_conforms(response, path):
+    """The response's status is documented for the path (or falls under `default`), and its
+    JSON body is valid against the documented schema."""
+    template = template_for(path)
+    responses = DOC["paths"][template]["get"]["responses"]
+    status = str(response.status_code) if str(response.status_code) in responses else "default"
+    assert response.mimetype == "application/json"
+    assert response.headers.get("X-Request-ID")
+    schema_at = _pointer(
+        "paths", template, "get", "responses", status, "content", "application/json", "schema"
+    )
+    validator = Draft202012Validator({"$ref": f"{BASE}#/{schema_at}"}, registry=REGISTRY)
+    errors = [error.message for error in validator.iter_errors(response.get_json())]
+    assert errors == [], f"{path} {response.status_code}: {errors}"
+
+
+def test_document_is_openapi_3_1_with_valid_schemas():
+    assert DOC["openapi"].startswith("3.1.")
+    assert DOC["jsonSchemaDialect"] == "https://json-schema.org/draft/2020-12/schema"
+    for schema in DOC["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+    for template, item in DOC["paths"].items():
+        operation = item["get"]
+        assert operation["operationId"] and operation["summary"], template
+        declared = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
+        assert declared == set(re.findall(r"\{([^}]+)\}", template)), template
+        for status, response in operation["responses"].items():
+            assert response["description"], (template, status)
+            assert "application/json" in response["content"], (template, status)
+            assert "X-Request-ID" in response["headers"], (template, status)
+
+
+def test_every_route_is_documented_and_every_documented_path_is_a_route(app):
+    routes = {
+        re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        for rule in app.url_map.iter_rules()
+        if API_ROUTE.match(rule.rule)
+    }
+    assert routes == set(DOC["paths"])
+
+
+def test_examples_follow_their_schemas():
+    checked = 0
+    for template, item in DOC["paths"].items():
+        for status, response in item["get"]["responses"].items():
+            media = response["content"]["application/json"]
+            if "example" not in media:
+                continue
+            schema_at = _pointer(
+                "paths", template, "get", "responses", status, "content", "application/json"
+            )
+            validator = Draft202012Validator(
+                {"$ref": f"{BASE}#/{schema_at}/schema"}, registry=REGISTRY
+            )
+            errors = [error.message for error in validator.iter_errors(media["example"])]
+            assert errors == [], (template, status, errors)
+            checked += 1
+    assert checked >= 25
+
+
+def test_served_document_is_the_document(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.get_json() == DOC
+    assert_conforms(response, "/api/v1/openapi.json")
+
+
+SAMPLE_REQUESTS = [
+    ("/api/v1/interactions/1", 200),
+    ("/api/v1/interactions/4?topic=Sand", 200),
+    ("/api/v1/interactions/abc", 400),
+    ("/api/v1/interactions/999", 404),
+    ("/api/v1/interactions/1?topic=Nope", 404),
+    ("/api/v1/interactions/1/topics", 200),
+    ("/api/v1/interactions/2/topics", 200),
+    ("/api/v1/interactions/0/topics", 400),
+    ("/api/v1/interactions/999/topics", 404),
+    ("/api/v1/interactions/by-customer-type", 200),
+    ("/api/v1/interactions/by-customer-type?topic=", 400),
+    ("/api/v1/interactions/by-customer-type?topic=Nope", 404),
+    ("/api/v1/customers", 200),
+    ("/api/v1/customers?limit=2&q=a", 200),
+    ("/api/v1/customers?limit=501", 400),
+    ("/api/v1/data-quality", 200),
+    ("/api/v1/channels", 200),
+    ("/api/v1/topics", 200),
+    ("/api/v1/stats/customers", 200),
+    ("/api/v1/stats/nope", 404),
+    ("/health", 200),
+    ("/ready", 200),
+]
+
+
+def test_real_responses_conform(sample, client):
+    for url, status in SAMPLE_REQUESTS:
+        response = client.get(url)
+        assert response.status_code == status, url
+        assert_conforms(response, url.split("?")[0])
+    method = client.post("/api/v1/interactions/1")
+    assert method.status_code == 405
+    assert_conforms(method, "/api/v1/interactions/1")
+
+
+def test_unexpected_error_conforms(sample, client, monkeypatch):
+    monkeypatch.setattr(queries, "CHANNELS", "select channel from marts.dim_channels where")
+    response = client.get("/api/v1/channels")
+    assert response.status_code == 500
+    assert_conforms(response, "/api/v1/channels")
+    assert "where" not in response.get_data(as_text=True)
+
+
+def test_unavailable_warehouse_responses_conform(client, monkeypatch, tmp_path):
+    monkeypatch.setenv("WAREHOUSE", "duckdb")
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "missing.duckdb"))
+    checked = 0
+    for template, item in DOC["paths"].items():
+        if "503" not in item["get"]["responses"]:
+            continue
+        path = template.replace("{customer_id}", "1").replace("{table_name}", "customers")
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert_conforms(response, path)
+        checked += 1
+    assert checked == 9

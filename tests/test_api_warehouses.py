@@ -1,0 +1,423 @@
+"""The API on the sample seeds built by dbt, on DuckDB and on PostgreSQL: exact bodies, every
+error case, the legacy stats endpoint, readiness, and a warehouse that is down or not built."""
+
+import json
+import os
+import re
+import shutil
+import socket
+import time
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from api.warehouse import MartsMissing, get_reader
+from tests.warehouses import fetch_all, postgres_database
+
+ZERO = {"Email": 0, "Call": 0, "Bird": 0}
+
+
+def get(client, url, status=200):
+    response = client.get(url)
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+def test_customer_one_prints_exactly(sample, client):
+    response = client.get("/api/v1/interactions/1")
+    assert response.status_code == 200
+    assert response.get_data() == (
+        b'{"data":{"customer_id":1,"interactions":{"Email":1,"Call":0,"Bird":0}}}\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("customer_id", "interactions"),
+    [
+        (1, {"Email": 1, "Call": 0, "Bird": 0}),
+        (3, {"Email": 1, "Call": 0, "Bird": 0}),
+        (4, {"Email": 0, "Call": 1, "Bird": 1}),  # not in the Customers sheet, still counted
+        (2, ZERO),
+        (11, ZERO),
+        (12, ZERO),
+    ],
+)
+def test_interactions_per_customer(sample, client, customer_id, interactions):
+    body = get(client, f"/api/v1/interactions/{customer_id}")
+    assert body == {"data": {"customer_id": customer_id, "interactions": interactions}}
+    assert list(body["data"]["interactions"]) == ["Email", "Call", "Bird"]
+
+
+def test_customer_in_no_sheet_is_404(sample, client):
+    for url in ["/api/v1/interactions/999", "/api/v1/interactions/999/topics"]:
+        assert get(client, url, 404) == {
+            "error": {"status": 404, "message": "customer 999 not found"}
+        }
+    assert get(client, "/api/v1/interactions/999?topic=Nope", 404) == {
+        "error": {"status": 404, "message": "customer 999 not found"}
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("abc", "customer id must be a positive whole number, not 'abc'"),
+        ("-1", "customer id must be a positive whole number, not '-1'"),
+        ("0", "customer id must be a positive whole number, not '0'"),
+        ("1.5", "customer id must be a positive whole number, not '1.5'"),
+        (
+            "18446744073709551616",
+            "customer id '18446744073709551616' is out of range: the largest is "
+            "9223372036854775807",
+        ),
+    ],
+)
+def test_malformed_customer_id_is_400(sample, client, text, message):
+    assert get(client, f"/api/v1/interactions/{text}", 400) == {
+        "error": {"status": 400, "message": message}
+    }
+
+
+def test_largest_customer_id_is_a_valid_question(sample, client):
+    assert get(client, "/api/v1/interactions/9223372036854775807", 404) == {
+        "error": {"status": 404, "message": "customer 9223372036854775807 not found"}
+    }
+
+
+def test_topic_filter(sample, client):
+    # No product's month overlaps an interaction's month: every interaction is 'Unknown'.
+    assert get(client, "/api/v1/interactions/1?topic=Sand") == {
+        "data": {"customer_id": 1, "interactions": ZERO}
+    }
+    assert get(client, "/api/v1/interactions/4?topic=Unknown") == {
+        "data": {"customer_id": 4, "interactions": {"Email": 0, "Call": 1, "Bird": 1}}
+    }
+    assert get(client, "/api/v1/interactions/1?topic=Nope", 404) == {
+        "error": {"status": 404, "message": "topic 'Nope' not found"}
+    }
+    assert get(client, "/api/v1/interactions/1?topic=sand", 404) == {
+        "error": {"status": 404, "message": "topic 'sand' not found"}
+    }
+
+
+def test_topics_per_customer(sample, client):
+    assert get(client, "/api/v1/interactions/1/topics") == {
+        "data": {"customer_id": 1, "topics": {"Unknown": {"Email": 1, "Call": 0, "Bird": 0}}}
+    }
+    assert get(client, "/api/v1/interactions/4/topics") == {
+        "data": {"customer_id": 4, "topics": {"Unknown": {"Email": 0, "Call": 1, "Bird": 1}}}
+    }
+    assert get(client, "/api/v1/interactions/2/topics") == {
+        "data": {"customer_id": 2, "topics": {}}
+    }
+    assert get(client, "/api/v1/interactions/abc/topics", 400) == {
+        "error": {
+            "status": 400,
+            "message": "customer id must be a positive whole number, not 'abc'",
+        }
+    }
+
+
+def test_interactions_per_customer_type(sample, client):
+    everything = {
+        "data": {
+            "customer_types": {
+                "Blue": {"Email": 1, "Call": 0, "Bird": 0},
+                "Orange": ZERO,
+                "Red": {"Email": 1, "Call": 0, "Bird": 0},
+                "Unknown": {"Email": 0, "Call": 1, "Bird": 1},
+            }
+        }
+    }
+    assert get(client, "/api/v1/interactions/by-customer-type") == everything
+    assert get(client, "/api/v1/interactions/by-customer-type?topic=Unknown") == everything
+    assert get(client, "/api/v1/interactions/by-customer-type?topic=Sand") == {
+        "data": {"customer_types": {"Blue": ZERO, "Orange": ZERO, "Red": ZERO, "Unknown": ZERO}}
+    }
+    assert get(client, "/api/v1/interactions/by-customer-type?topic=Nope", 404) == {
+        "error": {"status": 404, "message": "topic 'Nope' not found"}
+    }
+
+
+def customer(customer_id, occupation, customer_type, in_sheet, count):
+    return {
+        "customer_id": customer_id,
+        "occupation": occupation,
+        "customer_type": customer_type,
+        "in_customer_sheet": in_sheet,
+        "interaction_count": count,
+    }
+
+
+ALL_CUSTOMERS = [
+    customer(1, "Jedi", "Red", True, 1),
+    customer(2, "Batman", "Orange", True, 0),
+    customer(3, "Santa Claus", "Blue", True, 1),
+    customer(4, "Unknown", "Unknown", False, 2),
+    customer(11, "Doctor", "Orange", True, 0),
+    customer(12, "Plummer", "Red", True, 0),
+]
+
+
+def test_customers_in_one_page(sample, client):
+    assert get(client, "/api/v1/customers") == {
+        "data": ALL_CUSTOMERS,
+        "page": {"limit": 50, "next_cursor": None, "next": None},
+    }
+
+
+def test_customers_page_by_page(sample, client):
+    first = get(client, "/api/v1/customers?limit=4")
+    assert first == {
+        "data": ALL_CUSTOMERS[:4],
+        "page": {"limit": 4, "next_cursor": "4", "next": "/api/v1/customers?limit=4&cursor=4"},
+    }
+    assert get(client, first["page"]["next"]) == {
+        "data": ALL_CUSTOMERS[4:],
+        "page": {"limit": 4, "next_cursor": None, "next": None},
+    }
+    # Exactly a page left: the page after it is not announced.
+    assert get(client, "/api/v1/customers?limit=2&cursor=4")["page"]["next"] is None
+    assert get(client, "/api/v1/customers?limit=2")["page"]["next"] == (
+        "/api/v1/customers?limit=2&cursor=2"
+    )
+    assert get(client, "/api/v1/customers?cursor=12")["data"] == []
+
+
+def test_customers_search_by_id_or_occupation(sample, client):
+    def ids(query):
+        return [row["customer_id"] for row in get(client, f"/api/v1/customers?{query}")["data"]]
+
+    assert ids("q=jedi") == [1]
+    assert ids("q=AN") == [2, 3]  # Batman, Santa Claus
+    assert ids("q=4") == [4]  # the exact id, not a part of it
+    assert ids("q=1") == [1]
+    assert ids("q=unknown") == [4]
+    assert ids("q=nobody") == []
+    assert ids("q=%25") == []  # no wildcard: '%' is an ordinary character
+    page = get(client, "/api/v1/customers?q=r&limit=1")  # Doctor, Plummer
+    assert page["data"] == [ALL_CUSTOMERS[4]]
+    assert page["page"]["next"] == "/api/v1/customers?limit=1&cursor=11&q=r"
+    assert get(client, page["page"]["next"])["data"] == [ALL_CUSTOMERS[5]]
+
+
+def test_customers_limit_over_500_is_400(sample, client):
+    assert get(client, "/api/v1/customers?limit=501", 400) == {
+        "error": {"status": 400, "message": "limit must be a whole number from 1 to 500, not '501'"}
+    }
+    assert len(get(client, "/api/v1/customers?limit=500")["data"]) == 6
+
+
+@pytest.mark.parametrize(("name", "rows"), [("customers", 5), ("interactions", 4), ("products", 3)])
+def test_legacy_stats(sample, client, name, rows):
+    response = client.get(f"/api/v1/stats/{name}")
+    assert response.status_code == 200
+    assert response.get_data() == b'{"message":"Number of Rows","rows":%d}\n' % rows
+
+
+@pytest.mark.parametrize(
+    "name", ["orders", "dim_customers", "Customers", "customers'%20or%20'1'='1", "build_info"]
+)
+def test_legacy_stats_unknown_table(sample, client, name):
+    assert get(client, f"/api/v1/stats/{name}", 404) == {"message": "Table name not found"}
+
+
+def test_channels_and_topics(sample, client):
+    assert get(client, "/api/v1/channels") == {
+        "data": [
+            {"channel": "Email", "display_order": 1},
+            {"channel": "Call", "display_order": 2},
+            {"channel": "Bird", "display_order": 3},
+        ]
+    }
+    assert get(client, "/api/v1/topics") == {
+        "data": [
+            {"topic": "Orange", "is_unknown": False, "month_count": 1},
+            {"topic": "Sand", "is_unknown": False, "month_count": 2},
+            {"topic": "Unknown", "is_unknown": True, "month_count": 0},
+        ]
+    }
+
+
+def built_at(sample):
+    [(moment,)] = fetch_all(sample, "select built_at from marts.build_info")
+    return moment
+
+
+def test_ready_names_the_warehouse_and_the_last_build(sample, client):
+    body = get(client, "/ready")
+    assert body == {"status": "ready", "warehouse": sample.warehouse, "built_at": body["built_at"]}
+    served = datetime.fromisoformat(body["built_at"])
+    assert body["built_at"].endswith("Z")
+    assert abs((served - built_at(sample)).total_seconds()) < 1
+    assert get(client, "/health") == {"status": "ok"}
+
+
+def test_data_quality(sample, client):
+    body = get(client, "/api/v1/data-quality")
+    assert body == {
+        "data": {
+            "built_at": get(client, "/ready")["built_at"],
+            "sheets": [
+                {"sheet": "customers", "rows_landed": 5, "rows_counted": 5, "rows_quarantined": 0},
+                {
+                    "sheet": "interactions",
+                    "rows_landed": 4,
+                    "rows_counted": 4,
+                    "rows_quarantined": 0,
+                },
+                {"sheet": "products", "rows_landed": 3, "rows_counted": 3, "rows_quarantined": 0},
+            ],
+            "rows_quarantined_by_reason": {},
+            "interactions_without_topic": 4,
+            "customers_not_in_sheet": 1,
+        }
+    }
+
+
+def test_unknown_route_and_wrong_method(sample, client):
+    assert get(client, "/api/v1/customer/1", 404) == {
+        "error": {"status": 404, "message": "no such endpoint: /api/v1/customer/1"}
+    }
+    response = client.put("/api/v1/customers")
+    assert response.status_code == 405
+    assert response.get_json()["error"]["status"] == 405
+
+
+# --- a warehouse that is down, or not built -------------------------------------------------
+
+
+def closed_port():
+    """A port bound and not listening: connections to it are refused."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    return holder, holder.getsockname()[1]
+
+
+def test_unreachable_postgres_is_503_within_2_seconds(client, monkeypatch):
+    holder, port = closed_port()
+    with holder:
+        monkeypatch.setenv("WAREHOUSE", "postgres")
+        monkeypatch.setenv("PGHOST", "127.0.0.1")
+        monkeypatch.setenv("PGPORT", str(port))
+        for url in ["/ready", "/api/v1/interactions/1", "/api/v1/stats/customers"]:
+            started = time.monotonic()
+            response = client.get(url)
+            elapsed = time.monotonic() - started
+            assert response.status_code == 503
+            assert response.get_json() == {
+                "error": {
+                    "status": 503,
+                    "message": "the warehouse is unavailable; try again shortly",
+                }
+            }
+            assert str(port) not in response.get_data(as_text=True)
+            assert elapsed < 2.0, f"{url} took {elapsed:.2f} s"
+        assert client.get("/health").status_code == 200
+
+
+def test_missing_duckdb_file_is_503(client, monkeypatch, tmp_path):
+    monkeypatch.setenv("WAREHOUSE", "duckdb")
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "nowhere.duckdb"))
+    for url in ["/ready", "/api/v1/interactions/1", "/api/v1/customers"]:
+        assert get(client, url, 503) == {
+            "error": {"status": 503, "message": "the warehouse is unavailable; try again shortly"}
+        }
+    assert not (tmp_path / "nowhere.duckdb").exists()  # read-only: never created
+
+
+NOT_BUILT = {
+    "error": {"status": 503, "message": "the marts are not built yet; try again after the build"}
+}
+
+
+def test_duckdb_without_marts_is_503(client, monkeypatch, tmp_path):
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    monkeypatch.setenv("WAREHOUSE", "duckdb")
+    monkeypatch.setenv("DUCKDB_PATH", str(empty))
+    assert get(client, "/ready", 503) == NOT_BUILT
+    assert get(client, "/api/v1/interactions/1", 503) == NOT_BUILT
+
+
+def test_postgres_without_marts_is_503(client, monkeypatch):
+    with postgres_database():
+        monkeypatch.setenv("WAREHOUSE", "postgres")
+        assert get(client, "/ready", 503) == NOT_BUILT
+        assert get(client, "/api/v1/interactions/by-customer-type", 503) == NOT_BUILT
+
+
+@pytest.mark.parametrize("sample_warehouse", ["duckdb"], indirect=True)
+def test_duckdb_reader_follows_a_new_build(sample, app, client, tmp_path, monkeypatch):
+    """A build replaces the file (os.replace): the next request reads the new one."""
+    live = tmp_path / "live.duckdb"
+    shutil.copy(sample.settings.duckdb_path, live)
+    monkeypatch.setenv("DUCKDB_PATH", str(live))
+    assert get(client, "/api/v1/interactions/2")["data"]["interactions"] == ZERO
+
+    building = tmp_path / "live.duckdb.building"
+    shutil.copy(sample.settings.duckdb_path, building)
+    with duckdb.connect(str(building)) as connection:
+        connection.execute(
+            "insert into marts.interactions_by_customer_channel values (2, 'Call', 'Unknown', 3)"
+        )
+    os.replace(building, live)
+
+    assert get(client, "/api/v1/interactions/2")["data"]["interactions"] == {
+        "Email": 0,
+        "Call": 3,
+        "Bird": 0,
+    }
+
+
+@pytest.mark.parametrize("sample_warehouse", ["postgres"], indirect=True)
+def test_postgres_reader_is_the_api_role_with_a_statement_timeout(sample, app):
+    with app.app_context():
+        reader = get_reader()
+        [row] = reader.fetch_all(
+            "select current_user as role, current_setting('statement_timeout') as timeout,"
+            " current_setting('transaction_read_only') as read_only"
+        )
+        assert row == {"role": "interactions_api", "timeout": "5s", "read_only": "on"}
+        with pytest.raises(MartsMissing, match="permission denied"):
+            reader.fetch_all("select count(*) as n from staging.stg_workbook__customers")
+        with pytest.raises(MartsMissing, match="permission denied"):
+            reader.fetch_all("select count(*) as n from raw.raw_customers")
+        assert reader.fetch_all("select count(*) as n from marts.dim_customers") == [{"n": 6}]
+
+
+# --- the README's examples are real answers -------------------------------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+EXAMPLE = re.compile(r"^\s*\$ curl '?localhost:5000(?P<url>[^' ]+)'?\n\s*(?P<body>\{.*\})$", re.M)
+
+
+def readme_examples():
+    section = README.read_text().split("\n## API\n", 1)[1].split("\n## ", 1)[0]
+    return [(match["url"], json.loads(match["body"])) for match in EXAMPLE.finditer(section)]
+
+
+def test_readme_documents_every_endpoint_with_an_example():
+    from api.openapi import document
+
+    documented = {url.split("?")[0] for url, _ in readme_examples()}
+    for template in document()["paths"]:
+        if template == "/api/v1/openapi.json":
+            continue
+        pattern = re.sub(r"\{[^/]+\}", "[^/]+", template)
+        assert any(re.fullmatch(pattern, url) for url in documented), template
+
+
+def test_readme_examples_are_the_real_answers(sample, client):
+    examples = readme_examples()
+    assert len(examples) >= 19
+    for url, body in examples:
+        answer = client.get(url).get_json()
+        if url in ("/ready", "/api/v1/data-quality"):
+            (answer.get("data") or answer)["built_at"] = (body.get("data") or body)["built_at"]
+        if url == "/ready":
+            answer["warehouse"] = "duckdb"
+        assert answer == body, url
