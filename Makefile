@@ -1,5 +1,6 @@
 # Customer interactions: dbt pipeline, API and website. `make help` lists the targets.
-# WAREHOUSE=duckdb (default, a file under warehouse/) or WAREHOUSE=postgres (PG* variables).
+# WAREHOUSE=duckdb (default, a file under warehouse/) or WAREHOUSE=postgres (PG* variables),
+# or WAREHOUSE=spark (an in-process PySpark under warehouse/spark/; Java 17).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,11 +18,11 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir dbt_project --profiles-dir .
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev build run serve test lint docs lock lock-check pg-setup clean
+.PHONY: help install install-dev install-spark build run serve test lint docs lock lock-check pg-setup clean bench bench-import
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed-runtime: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +39,14 @@ install: $(VENV)/.installed-runtime ## Create .venv with the locked runtime depe
 
 install-dev: $(VENV)/.installed-dev ## Add the locked development and test dependencies
 
-build: install ## dbt build (seeds, models, tests) on $WAREHOUSE; goes live only if all pass
+$(VENV)/.installed-spark: $(VENV)/.installed-runtime requirements-spark.txt
+	$(BIN)/pip install --quiet -r requirements-spark.txt
+	touch $@
+
+install-spark: $(VENV)/.installed-spark ## Add the locked Spark dependencies (dbt-spark, PySpark; needs Java 17)
+
+# WAREHOUSE=spark make build also installs the Spark dependencies; other warehouses never do.
+build: install $(if $(filter spark,$(WAREHOUSE)),install-spark) ## dbt build (seeds, models, tests) on $WAREHOUSE; goes live only if all pass
 	$(BIN)/interactions build
 
 run: build ## Build, then serve the API and website on port $PORT (5000)
@@ -47,8 +55,15 @@ run: build ## Build, then serve the API and website on port $PORT (5000)
 serve: install ## Serve the API and website on port $PORT without building
 	$(BIN)/interactions serve
 
-test: install-dev lint lock-check ## Lint, check the lock files, run every test (DuckDB and PostgreSQL)
+test: install-dev install-spark lint lock-check ## Lint, check the lock files, run every test (DuckDB, PostgreSQL, Spark)
 	$(BIN)/pytest
+
+bench: install ## API throughput and latency vs the Flask ceiling (wrk; 10k and 1M interactions, both warehouses)
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python scripts/bench_api.py
+
+bench-import: install ## Time `interactions import` of a 1M-row workbook (made once in .bench/) on both warehouses
+	$(BIN)/python scripts/bench_import.py
 
 lint: install-dev ## sqlfluff (dbt Labs style) on the models and tests, ruff on the Python
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
@@ -64,6 +79,8 @@ lock: install-dev ## Re-compile requirements*.txt from pyproject.toml (pip-tools
 		-o requirements.txt pyproject.toml
 	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras \
 		--extra dev -o requirements-dev.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras \
+		--extra spark -c requirements-dev.txt -o requirements-spark.txt pyproject.toml
 
 lock-check: install-dev ## Fail when the lock files are stale against pyproject.toml
 	$(BIN)/python scripts/check_locks.py
@@ -73,5 +90,5 @@ pg-setup: ## PostgreSQL: create the API's role and the database named by PGDATAB
 	psql -d postgres -tAc "select 1 from pg_database where datname = '$(PGDATABASE)'" \
 		| grep -q 1 || createdb "$(PGDATABASE)"
 
-clean: ## Remove the DuckDB warehouse and dbt's target folder
-	rm -rf warehouse/*.duckdb* dbt_project/target dbt_project/logs
+clean: ## Remove the DuckDB and Spark warehouses and dbt's target folder
+	rm -rf warehouse/*.duckdb* warehouse/spark dbt_project/target dbt_project/logs

@@ -21,6 +21,7 @@ def create_app(test_config=None):
         app.logger.setLevel(logging.INFO)
 
     from api import (
+        auth,
         customers,
         data_quality,
         errors,
@@ -33,6 +34,7 @@ def create_app(test_config=None):
     )
 
     request_id.register(app)
+    auth.register(app)  # API_KEY_HASHES: /api/ routes need a key
     errors.register(app)
     website.register(app)
     for module in (health, interactions, customers, data_quality, reference, openapi):

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from api import queries
+from api import params, queries
 from api.timestamps import iso_utc
 from api.warehouse import MartsMissing, get_reader
 
@@ -42,6 +42,8 @@ def data_quality():
 # Kept for the callers of the old API: its exact bodies, not the {"error": ...} shape.
 @bp.get("/stats/<table_name>")
 def legacy_stats(table_name):
+    if params.NUL in table_name:  # no sheet's name has one; PostgreSQL would refuse it
+        return LEGACY_NOT_FOUND, 404
     rows = get_reader().fetch_all(queries.SHEET_ROWS_LANDED, sheet_name=table_name)
     if not rows:
         return LEGACY_NOT_FOUND, 404

@@ -1,11 +1,14 @@
 """Interactions per customer per channel (optionally per topic), and per customer type.
 
 Every channel of dim_channels is in every answer, in display order, zero-filled by the SQL.
+A customer's counts for every topic come from this worker's copy of the live build's counts
+when it has one (api/cache.py), else from the warehouse.
 """
 
-from flask import Blueprint
+from flask import Blueprint, current_app, request
 
 from api import params, queries
+from api.cache import get_cache
 from api.errors import ApiError
 from api.warehouse import get_reader
 
@@ -43,7 +46,13 @@ def by_customer_type():
 @bp.get("/<customer_id>")
 def for_customer(customer_id):
     customer_id = params.customer_id(customer_id)
-    topic = params.optional_text("topic")
+    topic = params.optional_text("topic") if request.query_string else None
+    snapshot = get_cache().live_snapshot() if topic is None else None
+    if snapshot is not None:  # the live build's counts, in this worker's memory (api/cache.py)
+        body = snapshot.bodies.get(customer_id)
+        if body is None:
+            raise ApiError(404, f"customer {customer_id} not found")
+        return current_app.response_class(body, mimetype="application/json")
     rows = get_reader().fetch_all(
         queries.CUSTOMER_INTERACTIONS, customer_id=customer_id, topic=topic
     )

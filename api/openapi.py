@@ -624,6 +624,37 @@ PATHS = {
 }
 
 
+UNAUTHORIZED = _error(
+    "API keys are enabled (API_KEY_HASHES) and the request has no valid key; the response "
+    "carries a WWW-Authenticate header.",
+    "an API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+    401,
+)
+# When API_KEY_HASHES is set, every /api/ route needs one of these (either header works).
+SECURITY = [{"bearerKey": []}, {"apiKeyHeader": []}]
+SECURITY_SCHEMES = {
+    "bearerKey": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key>"},
+    "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
+
+
+def _protected(paths: dict) -> dict:
+    """The /api/ operations, with the API-key security requirement and its 401 answer."""
+    result = {}
+    for path, item in paths.items():
+        if path.startswith("/api/"):
+            operation = item["get"]
+            item = {
+                "get": {
+                    **operation,
+                    "security": SECURITY,
+                    "responses": {"401": UNAUTHORIZED, **operation["responses"]},
+                }
+            }
+        result[path] = item
+    return result
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -641,8 +672,9 @@ def document() -> dict:
             {"name": "legacy", "description": "Kept for the callers of the old API."},
             {"name": "operations", "description": "Health, readiness, this document."},
         ],
-        "paths": PATHS,
+        "paths": _protected(PATHS),
         "components": {
+            "securitySchemes": SECURITY_SCHEMES,
             "schemas": SCHEMAS,
             "headers": {
                 "X-Request-ID": {

@@ -11,6 +11,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 MAX_TEXT = 200
 _DIGITS = re.compile(r"[0-9]+")
+NUL = "\x00"  # PostgreSQL text cannot hold it, so no topic, occupation or sheet name has one
 
 
 def _shown(text: str) -> str:
@@ -41,6 +42,8 @@ def optional_text(name: str) -> str | None:
         raise ApiError(400, f"{name} must not be empty when given")
     if len(value) > MAX_TEXT:
         raise ApiError(400, f"{name} must be at most {MAX_TEXT} characters")
+    if NUL in value:
+        raise ApiError(400, f"{name} must not contain a NUL character")
     return value
 
 

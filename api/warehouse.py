@@ -9,7 +9,12 @@ return rows as dicts. Every query only SELECTs from schema `marts`.
   reopen never gets DuckDB's cached instance of the old file.
 - PostgresReader: one psycopg_pool.ConnectionPool per process, opened on first use, as the
   API's role (SELECT on marts only), with a statement timeout; a warehouse that cannot be
-  reached gives WarehouseUnavailable within the pool timeout, never a hang.
+  reached gives WarehouseUnavailable within the pool timeout, never a hang. A connection the
+  server has closed (a restart, pg_terminate_backend) costs no request: the query runs once
+  more on a new connection, and the pool drops the other dead ones (a query PostgreSQL
+  cancelled to break a deadlock runs once more too). While the server is down the pool gives
+  up reconnecting after RECONNECT_TIMEOUT and starts again at the next request, so it is back
+  within about a second of the server, however long the outage was.
 """
 
 import atexit
@@ -17,6 +22,7 @@ import logging
 import os
 import re
 import threading
+import time
 from functools import lru_cache
 from typing import Protocol
 
@@ -32,6 +38,10 @@ from api import config as config_module
 log = logging.getLogger(__name__)
 
 EXTENSION = "warehouse_reader"
+# Seconds the pool retries a lost connection in the background (backing off 1 s, 2 s, ...)
+# before it gives up; the next request then starts a new attempt at once. Short, so that a
+# long outage never leaves the pool waiting out a long back-off once the server is back.
+RECONNECT_TIMEOUT = 2.0
 _CREATING = threading.Lock()
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
@@ -65,6 +75,9 @@ def get_reader() -> Reader:
 
 
 def close_reader(app) -> None:
+    from api.cache import close_cache  # the answer cache reads through this reader
+
+    close_cache(app)
     reader = app.extensions.pop(EXTENSION, None)
     if reader is not None:
         reader.close()
@@ -187,15 +200,31 @@ class PostgresReader:
             min_size=config.pool_min_size,
             max_size=config.pool_max_size,
             timeout=config.pool_timeout,
-            check=ConnectionPool.check_connection,
+            reconnect_timeout=RECONNECT_TIMEOUT,
             name="interactions-api",
             open=False,
         )
 
     def fetch_all(self, query: str, **params) -> list[dict]:
+        text = placeholders(query, "pyformat")
+        deadline = time.monotonic() + self.config.pool_timeout
         try:
-            with self._get_pool().connection() as connection:
-                return connection.execute(placeholders(query, "pyformat"), params).fetchall()
+            pool = self._get_pool()
+            for attempt in (1, 2):
+                timeout = max(deadline - time.monotonic(), 0.05)
+                with pool.connection(timeout=timeout) as connection:
+                    try:
+                        return connection.execute(text, params).fetchall()
+                    except psycopg.OperationalError as error:
+                        # The query only reads, so a second try is safe; it is worth it for a
+                        # connection the server closed, or a deadlock PostgreSQL broke by
+                        # cancelling it, not for a statement timeout.
+                        lost = connection.broken
+                        if attempt == 2 or not (lost or isinstance(error, errors.DeadlockDetected)):
+                            raise
+                        log.warning("a warehouse query failed (%s); retrying once", error)
+                if lost:
+                    pool.check()  # drop the other dead connections, ask for new ones
         except (errors.UndefinedTable, errors.InvalidSchemaName) as error:
             raise MartsMissing(str(error)) from error
         except errors.InsufficientPrivilege as error:

@@ -4,7 +4,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-WAREHOUSES = ("duckdb", "postgres")
+WAREHOUSES = ("duckdb", "postgres", "spark")
+SPARK_WAREHOUSE_DIR = "warehouse/spark/live"
 
 
 def project_root() -> Path:
@@ -17,6 +18,9 @@ class Settings:
     warehouse: str
     duckdb_path: Path
     root: Path
+    # Spark: the live warehouse folder (tables and metastore); `interactions build` keeps it a
+    # symbolic link to the last build that passed.
+    spark_warehouse_dir: Path | None = None
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -37,4 +41,12 @@ def load(environ=None) -> Settings:
     duckdb_path = Path(environ.get("DUCKDB_PATH", "warehouse/interactions.duckdb"))
     if not duckdb_path.is_absolute():
         duckdb_path = root / duckdb_path
-    return Settings(warehouse=warehouse, duckdb_path=duckdb_path, root=root)
+    spark_warehouse_dir = Path(environ.get("SPARK_WAREHOUSE_DIR", SPARK_WAREHOUSE_DIR))
+    if not spark_warehouse_dir.is_absolute():
+        spark_warehouse_dir = root / spark_warehouse_dir
+    return Settings(
+        warehouse=warehouse,
+        duckdb_path=duckdb_path,
+        root=root,
+        spark_warehouse_dir=spark_warehouse_dir,
+    )

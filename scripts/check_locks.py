@@ -1,7 +1,10 @@
-"""Fail when requirements.txt or requirements-dev.txt is stale against pyproject.toml.
+"""Fail when requirements.txt, requirements-dev.txt or requirements-spark.txt is stale against
+pyproject.toml.
 
 Each lock is re-compiled into a temporary folder, starting from the committed pins (so
-pip-compile keeps them), and compared with the committed file, ignoring comment lines.
+pip-compile keeps them), and compared with the committed file, ignoring comment lines. The
+Spark lock is installed beside the development one (make test), so it is compiled within the
+development pins (-c requirements-dev.txt).
 """
 
 import shutil
@@ -11,7 +14,11 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCKS = {"requirements.txt": [], "requirements-dev.txt": ["--extra", "dev"]}
+LOCKS = {
+    "requirements.txt": [],
+    "requirements-dev.txt": ["--extra", "dev"],
+    "requirements-spark.txt": ["--extra", "spark", "-c", "requirements-dev.txt"],
+}
 
 
 def pins(text: str) -> list[str]:

@@ -2,6 +2,7 @@
 download), against the app served by gunicorn on the sample DuckDB warehouse. Screenshots of
 each state are saved under artifacts/website/ (git-ignored)."""
 
+import hashlib
 import os
 import shutil
 import socket
@@ -264,3 +265,42 @@ def test_api_stopped_shows_the_error_state(warehouse_file, page):
     assert page.locator("#api-error").is_visible()
     assert "cannot be reached" in page.text_content("#api-error")
     screenshot(page, "api-down")
+
+
+def test_with_api_keys_the_page_asks_for_a_key_keeps_it_in_the_tab_and_shows_data(
+    warehouse_file, browser, monkeypatch
+):
+    key = "website-test-key-3f9a1c"
+    monkeypatch.setenv("API_KEY_HASHES", hashlib.sha256(key.encode()).hexdigest())
+    own = Server(warehouse_file)
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(own.url)
+        page.wait_for_selector("#api-key-panel:not([hidden])")
+        assert page.locator("#customer-list button").count() == 0  # no data without a key
+        screenshot(page, "api-key-asked")
+        page.fill("#api-key-input", key)
+        page.click("#api-key-form button[type='submit']")
+        page.wait_for_selector("#customer-list button[data-customer-id='1']")
+        page.wait_for_selector("#freshness:has-text('Data last built ')")
+        assert page.locator("#api-key-panel").is_hidden()
+        assert page.input_value("#api-key-input") == ""
+        # Kept in this tab's sessionStorage only: no localStorage, no cookie, not in the page.
+        assert page.evaluate("sessionStorage.getItem('interactions-api-key')") == key
+        assert page.evaluate("localStorage.length") == 0
+        assert context.cookies() == []
+        assert key not in page.content() and key not in page.url
+        show_customer_by_id(page, 4)
+        page.wait_for_selector("#customer-figure:not([hidden])")
+        assert table_rows(page, "#customer-table") == [["Email", "0"], ["Call", "1"], ["Bird", "1"]]
+        screenshot(page, "api-key-given")
+        # Another tab of another session has no key: it is asked again.
+        other = browser.new_context().new_page()
+        other.goto(own.url)
+        other.wait_for_selector("#api-key-panel:not([hidden])")
+        assert other.evaluate("sessionStorage.length") == 0
+        other.context.close()
+    finally:
+        context.close()
+        own.stop()

@@ -303,7 +303,10 @@ async function showQuality() {
     list.hidden = false;
     setState("quality-state", "ready", "");
   } catch (error) {
-    $("freshness").textContent = "When the data was last built is unknown: the data service is unavailable.";
+    $("freshness").textContent =
+      error.kind === "unauthorized"
+        ? "Enter an API key to see the data."
+        : "When the data was last built is unknown: the data service is unavailable.";
     setState("quality-state", "error", error.message);
     showApiError(error);
   }

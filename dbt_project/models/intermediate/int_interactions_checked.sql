@@ -45,6 +45,12 @@ matched as (
         case
             when with_month.is_blank_row then 'blank row'
             when with_month.started_at is null then 'unparseable date'
+            when
+                with_month.started_at
+                < cast('{{ var("earliest_interaction_date") }}' as timestamp)
+                or with_month.started_at
+                >= cast('{{ var("latest_interaction_date") }}' as timestamp)
+                then 'date out of range'
             when coalesce(trim(with_month.customer_id_text), '') = '' then 'missing customer id'
             when
                 with_month.customer_id is null or with_month.customer_id = 0

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        row_number() over () as source_row_number,
+        {{ landed_row_number() }} as source_row_number,
         {{ to_whole_number('customers') }} as customer_id,
         customers as customer_id_text,
         date_start as started_at_text,

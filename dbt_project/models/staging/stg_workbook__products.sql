@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        row_number() over () as source_row_number,
+        {{ landed_row_number() }} as source_row_number,
         date as month_text,
         nullif(trim(product), '') as product,
         coalesce(trim(date), '') = ''

@@ -1,0 +1,361 @@
+"""Each worker's copy of the live build's per-customer channel counts, for
+GET /api/v1/interactions/{customer_id} (no topic): answered from memory, no warehouse round trip.
+
+One statement (CUSTOMER_CHANNEL_COUNTS) loads every customer's counts per channel, the channels
+in display order and the build's built_at, in a background thread of the worker, after the
+first request that finds no copy for the live build; until it is loaded, requests are answered
+by the warehouse as before. A copy is tagged with the identity of the build it came from, and
+is used only while that build is still the live one. Invalidation comes from the build, never
+from a timer:
+
+- DuckDB: the identity is the live file's (os.stat: device, inode, mtime, size), compared on
+  every request (as the reader does); a build renames a new file over the live one, so the
+  next request sees another identity and is answered by the warehouse until the new copy is in.
+- PostgreSQL: `interactions build` sends NOTIFY interactions_build inside the transaction that
+  swaps the schemas in (interactions/build.py), so it is delivered when the swap commits. Each
+  worker keeps one LISTEN connection in a daemon thread; a notification drops the copy. The
+  guarantee: a worker stops answering from the old copy as soon as its listener has received
+  the notification, normally within a millisecond or two of the swap's commit (the listener
+  thread wakes as soon as the worker's request thread waits for I/O); a request that starts in
+  that moment may still get the previous build's answer, as it would had it started just before
+  the swap. tests/test_cache.py checks every worker answers from the new build within
+  NOTIFY_SECONDS_TESTED of `interactions build` returning. While the listener's connection is
+  down no copy is used at all; once it listens again it re-reads build_info.built_at and keeps
+  the copy only if that is still the copy's build. As a safety net for builds that send no
+  notification (a plain `dbt build`), the listener also compares built_at every
+  RECHECK_SECONDS.
+"""
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, replace
+
+import psycopg
+from flask import current_app
+
+from api.warehouse import DuckDBReader, PostgresReader, get_reader
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "interactions_cache"
+# The PostgreSQL NOTIFY channel; interactions/build.py sends it in the schema-swap transaction.
+NOTIFY_CHANNEL = "interactions_build"
+# Seconds between the listener's built_at checks (for builds that send no notification).
+RECHECK_SECONDS = 5.0
+# Seconds before a failed load (warehouse down, no marts yet) is tried again.
+RETRY_SECONDS = 1.0
+# The listener's reconnection back-off: from the first to the last value, doubling.
+LISTEN_BACKOFF = (0.2, 5.0)
+NOTIFY_SECONDS_TESTED = 1.0  # documented above; asserted by tests/test_cache.py
+
+# Every customer of dim_customers with its counts per channel in display order (zero-filled),
+# and one header row (customer_id null) with the channels in display order and the build's
+# built_at. One statement, so on PostgreSQL it reads one build's marts.
+CUSTOMER_CHANNEL_COUNTS = """
+with
+
+counts as (
+
+    select
+        customer_id,
+        channel,
+        sum(interaction_count) as interaction_count
+    from marts.interactions_by_customer_channel
+    group by customer_id, channel
+
+),
+
+customer_counts as (
+
+    select
+        dim_customers.customer_id,
+        array_agg(
+            cast(coalesce(counts.interaction_count, 0) as bigint)
+            order by dim_channels.display_order
+        ) as interaction_counts
+    from marts.dim_customers
+    cross join marts.dim_channels
+    left join counts
+        on
+            dim_customers.customer_id = counts.customer_id
+            and dim_channels.channel = counts.channel
+    group by dim_customers.customer_id
+
+),
+
+header as (
+
+    select
+        build_info.built_at,
+        (
+            select array_agg(dim_channels.channel order by dim_channels.display_order)
+            from marts.dim_channels
+        ) as channels
+    from marts.build_info
+
+)
+
+select
+    cast(null as bigint) as customer_id,
+    cast(null as bigint[]) as interaction_counts,
+    header.channels,
+    header.built_at
+from header
+union all
+select
+    customer_counts.customer_id,
+    customer_counts.interaction_counts,
+    null as channels,
+    null as built_at
+from customer_counts
+"""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One build's answers: customer id -> the JSON body of its answer, rendered at load."""
+
+    token: object  # the build identity it is valid for (see the module docstring)
+    built_at: object
+    channels: tuple[str, ...]
+    bodies: dict[int, bytes]
+
+    @classmethod
+    def from_rows(cls, token, rows: list[dict], render) -> "Snapshot | None":
+        header = None
+        for row in rows:
+            if row["customer_id"] is None:
+                header = row
+        if header is None or header["channels"] is None:  # no build_info row: nothing built
+            return None
+        channels = tuple(header["channels"])
+        bodies = {}
+        for row in rows:
+            customer_id = row["customer_id"]
+            if customer_id is not None:
+                interactions = dict(zip(channels, row["interaction_counts"], strict=True))
+                answer = {"data": {"customer_id": customer_id, "interactions": interactions}}
+                bodies[customer_id] = render(answer)
+        return cls(token, header["built_at"], channels, bodies)
+
+
+def renderer(app):
+    """render(answer) -> the body Flask sends for `answer` (app.json.response), computed
+    directly with the compact separators when that gives the same bytes (much faster)."""
+    provider = app.json
+
+    def flask_body(answer):
+        return provider.response(answer).get_data()
+
+    def compact_body(answer):
+        return (provider.dumps(answer, separators=(",", ":")) + "\n").encode()
+
+    probe = {"data": {"customer_id": 1, "interactions": {"Email": 1, "Call": 0}}}
+    return compact_body if compact_body(probe) == flask_body(probe) else flask_body
+
+
+def get_cache() -> "AnswerCache":
+    """This process's cache for the app (made on first use, after any fork)."""
+    extensions = current_app.extensions
+    cache = extensions.get(EXTENSION)
+    if cache is None or cache.pid != os.getpid():
+        with _CREATING:
+            cache = extensions.get(EXTENSION)
+            if cache is None or cache.pid != os.getpid():
+                cache = AnswerCache(get_reader(), renderer(current_app))
+                extensions[EXTENSION] = cache
+    return cache
+
+
+def close_cache(app) -> None:
+    cache = app.extensions.pop(EXTENSION, None)
+    if cache is not None and cache.pid == os.getpid():
+        cache.close()
+
+
+_CREATING = threading.Lock()
+
+
+class AnswerCache:
+    def __init__(self, reader, render):
+        self.pid = os.getpid()
+        self._reader = reader
+        self._render = render
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._loading = False
+        self._failed_at = -RETRY_SECONDS
+        if isinstance(reader, PostgresReader):
+            self._watch = BuildNotifications(reader.config, self._listening_again)
+        elif isinstance(reader, DuckDBReader):
+            self._watch = FileIdentity(reader.path)
+        else:  # a reader with no build identity (a test's fake): nothing is cached
+            self._watch = NoIdentity()
+
+    def live_snapshot(self) -> Snapshot | None:
+        """The live build's counts, or None: then ask the warehouse (a load may start)."""
+        token = self._watch.token()
+        if token is None:
+            return None
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.token == token:
+            return snapshot
+        self._start_load(token)
+        return None
+
+    def _start_load(self, token):
+        with self._lock:
+            if self._loading or time.monotonic() - self._failed_at < RETRY_SECONDS:
+                return
+            self._loading = True
+        threading.Thread(
+            target=self._load, args=(token,), name="interactions-cache-load", daemon=True
+        ).start()
+
+    def _load(self, token):
+        started = time.monotonic()
+        try:
+            rows = self._reader.fetch_all(CUSTOMER_CHANNEL_COUNTS)
+            snapshot = Snapshot.from_rows(token, rows, self._render)
+        except Exception as error:  # the warehouse answers the requests meanwhile
+            log.warning("could not load the answer cache (%s); the warehouse answers", error)
+            snapshot = None
+        with self._lock:
+            self._loading = False
+            if snapshot is None:
+                self._failed_at = time.monotonic()
+            elif self._watch.token() == token:  # else a build went live meanwhile: load again
+                self._snapshot = snapshot
+                log.info(
+                    "answer cache: %d customers of the build of %s loaded in %.2f s",
+                    len(snapshot.bodies),
+                    snapshot.built_at,
+                    time.monotonic() - started,
+                )
+
+    def _listening_again(self, token, built_at):
+        """PostgreSQL: the listener listens again (token); keep the copy if it is still of the
+        live build (built_at just read by the listener)."""
+        with self._lock:
+            snapshot = self._snapshot
+            if snapshot is not None and built_at is not None and snapshot.built_at == built_at:
+                self._snapshot = replace(snapshot, token=token)
+            else:
+                self._snapshot = None
+
+    def close(self):
+        self._watch.close()
+        self._snapshot = None
+
+
+class NoIdentity:
+    def token(self):
+        return None
+
+    def close(self):
+        pass
+
+
+class FileIdentity:
+    """DuckDB: the live warehouse file's identity (a build renames a new file over it)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def token(self):
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None  # the reader says what is wrong
+        return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+    def close(self):
+        pass
+
+
+class BuildNotifications:
+    """PostgreSQL: a LISTEN connection in a daemon thread. token() is a number that changes
+    with every notification (and every reconnection), or None while not listening."""
+
+    def __init__(self, config, listening_again):
+        self._config = config
+        self._listening_again = listening_again
+        self._token = None
+        self._generation = 0
+        self.backend_pid = None  # the listening connection's server process
+        self._closed = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="interactions-build-listener", daemon=True
+        )
+        self._thread.start()
+
+    def token(self):
+        return self._token
+
+    def close(self):
+        self._closed.set()
+
+    def _next_token(self):
+        self._generation += 1
+        return self._generation
+
+    def _connect(self):
+        config = self._config
+        kwargs = {
+            "user": config.db_role,
+            "connect_timeout": config.connect_timeout,
+            "application_name": "interactions-api-listener",
+            "options": f"-c statement_timeout={config.statement_timeout_ms}",
+            "autocommit": True,
+        }
+        if config.db_password:
+            kwargs["password"] = config.db_password
+        return psycopg.connect("", **kwargs)
+
+    def _run(self):
+        backoff = LISTEN_BACKOFF[0]
+        while not self._closed.is_set():
+            try:
+                with self._connect() as connection:
+                    connection.execute(f"listen {NOTIFY_CHANNEL}")
+                    self.backend_pid = connection.info.backend_pid
+                    built_at = _built_at(connection)  # after LISTEN: no build is missed
+                    token = self._next_token()
+                    self._listening_again(token, built_at)
+                    self._token = token
+                    backoff = LISTEN_BACKOFF[0]
+                    self._listen(connection, built_at)
+            except Exception as error:  # any failure: stop trusting the copy
+                if not self._closed.is_set():
+                    log.warning("build listener: %s; the warehouse answers meanwhile", error)
+            self._token = None
+            self._closed.wait(backoff)
+            backoff = min(backoff * 2, LISTEN_BACKOFF[1])
+
+    def _listen(self, connection, built_at):
+        checked = time.monotonic()
+        while not self._closed.is_set():
+            notified = False
+            for _notify in connection.notifies(timeout=0.5):
+                self._token = self._next_token()  # the request thread sees it at once
+                notified = True
+            if notified:
+                built_at = _built_at(connection)
+                checked = time.monotonic()
+            elif time.monotonic() - checked >= RECHECK_SECONDS:
+                now = _built_at(connection)
+                checked = time.monotonic()
+                if now != built_at:
+                    log.info("build listener: a build without notification went live")
+                    built_at = now
+                    self._token = self._next_token()
+
+
+def _built_at(connection):
+    try:
+        row = connection.execute("select built_at from marts.build_info").fetchone()
+    except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
+        return None
+    return row[0] if row else None

@@ -1,0 +1,32 @@
+"""A dbt process that starts before the data it will build is loaded.
+
+`python -m interactions.dbt_process --project-dir ... --profiles-dir ...` imports dbt and
+parses the project (together about 4 s) while the parent loads the warehouse, then reads one
+line from stdin: the dbt command to run, as a JSON list (e.g. ["build", "--exclude", ...]).
+It runs that command on the manifest it has already parsed and exits as the dbt CLI would
+(0 success, 1 failure, 2 error). An empty line or end of input means "nothing to do".
+build.py drives it (see DbtProcess there).
+"""
+
+import json
+import sys
+
+
+def main(project_args: list[str]) -> int:
+    from dbt.cli.main import dbtRunner
+
+    parsed = dbtRunner().invoke(["parse", *project_args])
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0
+    command = [str(argument) for argument in json.loads(line)]
+    # A failed parse is reported again by the command itself, without the manifest.
+    runner = dbtRunner(manifest=parsed.result) if parsed.success else dbtRunner()
+    result = runner.invoke([*command, *project_args])
+    if result.success:
+        return 0
+    return 2 if result.exception is not None else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,378 @@
+"""Benchmark GET /api/v1/interactions/{random id} against what Flask itself can serve.
+
+    make bench                                # both warehouses, both sizes
+    BENCH_WAREHOUSES=duckdb make bench        # one warehouse
+    BENCH_SECONDS=20 make bench               # longer measured runs (default 10 s each)
+
+Data: the import benchmark's generator (scripts/bench_import.py), at 1,000,000 interactions
+and 100,000 customers (its cached .bench/interactions-1m.xlsx) and at 10,000 interactions and
+1,000 customers, each imported with `interactions import` into a project copy under .bench/
+(PostgreSQL: databases of their own, dropped at the end). Servers, all gunicorn with the
+production settings of `interactions serve` (WEB_CONCURRENCY=2 sync workers, access log on):
+the API itself (`interactions serve`); the ceiling, a Flask app returning a constant JSON body;
+and the baseline, a Flask app opening a new PostgreSQL connection per request (what the API
+did before its pool). Load: wrk, 2 threads, 8 connections, a Lua script picking a random
+customer id of the sheet per request, after a warm-up in which every API worker loads its
+answer cache. The ceiling runs just before each measured server, and that server's ratio is
+to that run (the machine's load then changes little between the two). A benchmark, not a
+test: the goals are a ratio of at least 0.85 and a p99 of at most 5 ms at 1M, on both
+warehouses, and a 1M latency at most 1.2 times the 10k latency; the exit status says whether
+they were met.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_import  # noqa: E402 - the workbook generator, beside this script
+
+ROOT = bench_import.ROOT
+BENCH = bench_import.BENCH
+SIZES = {  # name: (customers, interactions, workbook)
+    "10k": (1_000, 10_000, BENCH / "interactions-10k.xlsx"),
+    "1M": (bench_import.CUSTOMERS, bench_import.INTERACTIONS, bench_import.WORKBOOK),
+}
+WORKERS = "2"
+CONNECTIONS = 8
+THREADS = 2
+WARMUP_SECONDS = 3
+TARGET_RATIO = 0.85
+TARGET_P99_MS = 5.0
+TARGET_FLATNESS = 1.2
+CONSTANT_BODY = {"data": {"customer_id": 1, "interactions": {"Email": 1, "Call": 0, "Bird": 0}}}
+LUA = """
+math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", "/api/v1/interactions/" .. math.random(1, %(customers)d))
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "RESULT {\\"requests\\":%%d,\\"duration_us\\":%%d,\\"socket_errors\\":%%d,"
+    .. "\\"non_2xx\\":%%d,\\"p50_us\\":%%d,\\"p99_us\\":%%d,\\"mean_us\\":%%.1f}\\n",
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout,
+    e.status, latency:percentile(50), latency:percentile(99), latency.mean))
+end
+"""
+
+
+# --- the two comparison apps, served by gunicorn as `bench_api:ceiling_app()` etc. ---------
+
+
+def ceiling_app():
+    """A Flask handler returning a constant JSON body: what this stack can serve at best."""
+    from flask import Flask
+
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.json.compact = True
+
+    @app.get("/api/v1/interactions/<customer_id>")
+    def constant(customer_id):
+        return CONSTANT_BODY
+
+    return app
+
+
+def new_connection_app():
+    """The API's answer from PostgreSQL with a new connection per request (no pool)."""
+    from flask import Flask
+
+    from api import queries
+    from api.warehouse import placeholders
+
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.json.compact = True
+    text = placeholders(queries.CUSTOMER_INTERACTIONS, "pyformat")
+
+    @app.get("/api/v1/interactions/<int:customer_id>")
+    def for_customer(customer_id):
+        with psycopg.connect(user="interactions_api", autocommit=True) as connection:
+            rows = connection.execute(text, {"customer_id": customer_id, "topic": None})
+            counts = {channel: count for _, _, channel, count in rows if channel is not None}
+        return {"data": {"customer_id": customer_id, "interactions": counts}}
+
+    return app
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def pg_database(warehouse_size: str) -> str:
+    return f"interactions_bench_api_{warehouse_size.lower()}"
+
+
+def prepare(warehouse: str, size: str) -> dict[str, str]:
+    """Import the size's workbook into a project copy; the environment that serves it."""
+    customers, interactions, workbook = SIZES[size]
+    if not workbook.exists():
+        bench_import.generate_workbook(workbook, customers, interactions)
+    home = bench_import.copy_project(BENCH / f"api-{warehouse}-{size}")
+    env = {
+        **os.environ,
+        "WAREHOUSE": warehouse,
+        "INTERACTIONS_HOME": str(home),
+        "DUCKDB_PATH": str(home / "warehouse" / "interactions.duckdb"),
+    }
+    env.pop("API_KEY_HASHES", None)
+    if warehouse == "postgres":
+        env["PGDATABASE"] = pg_database(size)
+        with psycopg.connect(dbname="postgres", autocommit=True) as connection:
+            name = sql.Identifier(env["PGDATABASE"])
+            connection.execute(sql.SQL("drop database if exists {} with (force)").format(name))
+            connection.execute(sql.SQL("create database {}").format(name))
+        role_sql = str(home / "postgres" / "create_api_role.sql")  # as `make pg-setup` does
+        subprocess.run(  # noqa: S603
+            ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-f", role_sql],  # noqa: S607
+            check=True,
+            capture_output=True,
+        )
+    started = time.monotonic()
+    interactions_cli = str(Path(sys.executable).with_name("interactions"))
+    imported = subprocess.run(  # noqa: S603
+        [interactions_cli, "import", str(workbook)], env=env, capture_output=True, text=True
+    )
+    if imported.returncode != 0:
+        raise RuntimeError(f"import failed:\n{imported.stdout[-3000:]}{imported.stderr[-3000:]}")
+    print(f"  {warehouse} {size}: imported in {time.monotonic() - started:.0f} s", flush=True)
+    return env
+
+
+def drop_databases():
+    with psycopg.connect(dbname="postgres", autocommit=True) as connection:
+        for size in SIZES:
+            name = sql.Identifier(pg_database(size))
+            connection.execute(sql.SQL("drop database if exists {} with (force)").format(name))
+
+
+# --- serving and load ---------------------------------------------------------------------
+
+
+class Server:
+    """gunicorn with the production settings of `interactions serve` on a free port."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log: Path):
+        sys.path.insert(0, str(ROOT))
+        from tests.load import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": WORKERS}
+        self._out = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(  # noqa: S603
+            [part.replace("{port}", str(self.port)) for part in command],
+            env=env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v1/interactions/1", timeout=2):  # noqa: S310
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the server did not start; see {log}")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._out.close()
+
+
+def gunicorn_command(app: str) -> list[str]:
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    # The options of `interactions serve` (interactions/cli.py); the app from scripts/.
+    return [gunicorn, "--bind", "127.0.0.1:{port}", "--workers", WORKERS,
+            "--access-logfile", "-", "--chdir", str(ROOT / "scripts"),
+            "--pythonpath", str(ROOT), f"bench_api:{app}()"]  # fmt: skip
+
+
+@dataclass
+class Result:
+    name: str
+    warehouse: str
+    size: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+    requests: int
+    failures: int
+    ceiling: float = 0.0  # requests/s of the ceiling run just before this one
+
+
+def wrk(url: str, seconds: float, customers: int, script_dir: Path) -> dict:
+    script = script_dir / f"random-ids-{customers}.lua"
+    script.write_text(LUA % {"customers": customers})
+    output = subprocess.run(  # noqa: S603
+        ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{round(seconds)}s", "-s", str(script), url],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"^RESULT (\{.*\})$", output, re.M)
+    if match is None:
+        raise RuntimeError(f"no result from wrk:\n{output}")
+    return json.loads(match.group(1))
+
+
+def measure(name, warehouse, size, server, customers, seconds, script_dir) -> Result:
+    figures = wrk(server.url, seconds, customers, script_dir)
+    result = Result(
+        name=name,
+        warehouse=warehouse,
+        size=size,
+        requests_per_second=figures["requests"] / (figures["duration_us"] / 1e6),
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        mean_ms=figures["mean_us"] / 1000,
+        requests=figures["requests"],
+        failures=figures["socket_errors"] + figures["non_2xx"],
+    )
+    print(
+        f"  {name:<10} {warehouse:<9} {size:<4} {result.requests_per_second:8.0f} req/s "
+        f"p50 {result.p50_ms:.2f} ms p99 {result.p99_ms:.2f} ms ({result.failures} failed; "
+        f"load average {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
+    return result
+
+
+def warm_up(server: Server, customers: int, script_dir: Path):
+    """Load until every worker has logged its loaded answer cache (at most 60 s)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        wrk(server.url, WARMUP_SECONDS, customers, script_dir)
+        if server.log.read_text(errors="replace").count("answer cache:") >= int(WORKERS):
+            return
+    raise RuntimeError(f"the API workers did not load their answer cache; see {server.log}")
+
+
+def table(results: list[Result], ceilings: list[float]) -> str:
+    """One row per measured server; each ratio is to the ceiling run just before it."""
+    lines = [
+        "| server | warehouse | data | requests/s | p50 ms | p99 ms | ratio to ceiling |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+        f"| Flask constant body (ceiling, mean of {len(ceilings)}) | - | - | "
+        f"{sum(ceilings) / len(ceilings):,.0f} | | | 1.00 |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {r.warehouse} | {r.size} | {r.requests_per_second:,.0f} | "
+            f"{r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests_per_second / r.ceiling:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("wrk is missing: apt-get install -y wrk (make bench installs it)", file=sys.stderr)
+        return 2
+    seconds = float(os.environ.get("BENCH_SECONDS", "10"))
+    warehouses = os.environ.get("BENCH_WAREHOUSES", "duckdb postgres").replace(",", " ").split()
+    started = time.monotonic()
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
+    script_dir = Path(tempfile.mkdtemp(prefix="bench-api-", dir=BENCH))
+    logs = BENCH / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    print("data (interactions import):", flush=True)
+    environments = {}
+    try:
+        for warehouse in warehouses:
+            for size in SIZES:
+                environments[warehouse, size] = prepare(warehouse, size)
+        print(f"load: wrk -t{THREADS} -c{CONNECTIONS}, {seconds:.0f} s per run:", flush=True)
+        base_env = {**os.environ}
+        base_env.pop("API_KEY_HASHES", None)
+        big = SIZES["1M"][0]
+
+        ceiling_server = Server(gunicorn_command("ceiling_app"), base_env, logs / "ceiling.log")
+        wrk(ceiling_server.url, WARMUP_SECONDS, big, script_dir)
+        results = []
+
+        def measure_paired(name, warehouse, size, server, customers):
+            """The ceiling, then `server`: the ratio is to the ceiling run just before."""
+            ceiling = measure("ceiling", "-", "-", ceiling_server, big, seconds, script_dir)
+            result = measure(name, warehouse, size, server, customers, seconds, script_dir)
+            result.ceiling = ceiling.requests_per_second
+            results.extend([ceiling, result])
+
+        interactions_cli = str(Path(sys.executable).with_name("interactions"))
+        try:
+            for (warehouse, size), env in environments.items():
+                customers = SIZES[size][0]
+                log = logs / f"api-{warehouse}-{size}.log"
+                server = Server([interactions_cli, "serve"], env, log)
+                try:
+                    warm_up(server, customers, script_dir)
+                    measure_paired("api", warehouse, size, server, customers)
+                finally:
+                    server.stop()
+            if "postgres" in warehouses:
+                env = environments["postgres", "1M"]
+                server = Server(gunicorn_command("new_connection_app"), env, logs / "baseline.log")
+                try:
+                    wrk(server.url, WARMUP_SECONDS, big, script_dir)
+                    measure_paired("new conn.", "postgres", "1M", server, big)
+                finally:
+                    server.stop()
+        finally:
+            ceiling_server.stop()
+    finally:
+        shutil.rmtree(script_dir, ignore_errors=True)
+        if "postgres" in warehouses:
+            drop_databases()
+    ceilings = [r.requests_per_second for r in results if r.name == "ceiling"]
+    print()
+    print(table([r for r in results if r.name != "ceiling"], ceilings))
+    print(
+        f"\nceiling runs: {', '.join(f'{c:,.0f}' for c in ceilings)} req/s; "
+        f"load average now {os.getloadavg()[0]:.1f}; {time.monotonic() - started:.0f} s in all"
+    )
+    met = True
+    for warehouse in warehouses:
+        api = {r.size: r for r in results if r.name == "api" and r.warehouse == warehouse}
+        ratio = api["1M"].requests_per_second / api["1M"].ceiling
+        flat_p50 = api["1M"].p50_ms / api["10k"].p50_ms
+        flat_mean = api["1M"].mean_ms / api["10k"].mean_ms
+        ok = (
+            ratio >= TARGET_RATIO
+            and api["1M"].p99_ms <= TARGET_P99_MS
+            and flat_mean <= TARGET_FLATNESS
+            and api["1M"].failures == 0
+        )
+        met &= ok
+        print(
+            f"{warehouse}: 1M ratio {ratio:.2f} (>= {TARGET_RATIO}), p99 {api['1M'].p99_ms:.2f} ms "
+            f"(<= {TARGET_P99_MS:.0f}), latency 1M/10k mean {flat_mean:.2f} p50 {flat_p50:.2f} "
+            f"(<= {TARGET_FLATNESS}), failed {api['1M'].failures}: "
+            f"{'goals met' if ok else 'goals NOT met'}"
+        )
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

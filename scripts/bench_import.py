@@ -1,0 +1,222 @@
+"""Benchmark `interactions import` on a workbook of 1,000,000 interactions and 100,000 customers.
+
+    make bench-import                          # both warehouses
+    BENCH_WAREHOUSES=duckdb make bench-import  # one of them
+
+The workbook is generated once (about a minute, openpyxl) into .bench/ (git-ignored) and
+reused. For each warehouse: a copy of the project under .bench/ whose sample data is built
+and live (PostgreSQL: a database of its own, BENCH_PGDATABASE, dropped at the end), then
+`interactions import` of the big workbook, then the API's first answer from the new marts.
+Printed: the time of each stage (the import's own report), the time from .xlsx to a served
+answer, and the peak memory of the import's processes (it and its dbt child, summed, sampled
+every 20 ms; the database server's own memory is not included). A benchmark, not a test:
+the target is at most 30 s and under 1.5 GB on this 2-core machine.
+"""
+
+import datetime
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import openpyxl
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / ".bench"
+WORKBOOK = BENCH / "interactions-1m.xlsx"
+CUSTOMERS = 100_000
+INTERACTIONS = 1_000_000
+TARGET_SECONDS = 30.0
+TARGET_MEMORY_MB = 1536
+# What a real export holds besides clean rows: aliases, case and spaces, a channel nobody
+# knows, ids as text, customers missing from the Customers sheet.
+CHANNELS = ["Email", "Call", "Bird", "e-mail", " phone ", "EMAIL", "Phone call", "mail"]
+OCCUPATIONS = ["Jedi", "Batman", "Santa Claus", "Doctor", "Plummer", "Teacher", ""]
+TYPES = ["Red", "Orange", "Blue", "Green"]
+PRODUCTS = ["Sand", "Orange", "Water", "Salt"]
+
+
+def generate_workbook(
+    path: Path, customers_count: int = CUSTOMERS, interactions_count: int = INTERACTIONS
+) -> None:
+    """The big workbook (or one of another size), deterministic: same seed, same file."""
+    started = time.monotonic()
+    print(f"generating {path.relative_to(ROOT)} (once; about a minute) ...", flush=True)
+    rng = random.Random(4)  # noqa: S311 - test data, not security
+    book = openpyxl.Workbook(write_only=True)
+    customers = book.create_sheet("Customers")
+    customers.append(["Customer_Id", "Occupation", "Type"])
+    for customer_id in range(1, customers_count + 1):
+        customers.append([customer_id, rng.choice(OCCUPATIONS), rng.choice(TYPES)])
+    interactions = book.create_sheet("External interactions")
+    interactions.append(["Date Start", "Interaction", "Customers"])
+    first = datetime.datetime(2015, 1, 1)
+    minutes = 10 * 365 * 24 * 60
+    for row in range(interactions_count):
+        started_at = first + datetime.timedelta(minutes=rng.randrange(minutes))
+        # One in five dates typed as text (day-first), the rest real date cells.
+        date_start = started_at.strftime("%d/%m/%Y %H:%M") if row % 5 == 0 else started_at
+        channel = "Pigeon" if row % 100 == 7 else rng.choice(CHANNELS)
+        # Ids up to 110% of the customers: about one in eleven is not in the Customers sheet.
+        customer = rng.randrange(1, customers_count + customers_count // 10 + 1)
+        interactions.append([date_start, channel, f"{customer}.0" if row % 50 == 3 else customer])
+    products = book.create_sheet("Products of discussion")
+    products.append(["Date", "Product"])
+    for year in range(2015, 2025):
+        for month in range(1, 13):
+            products.append([f"{month:02d}-{year}", rng.choice(PRODUCTS)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.xlsx")
+    book.save(partial)
+    os.replace(partial, path)
+    print(f"generated in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def copy_project(home: Path) -> Path:
+    """A project of its own for the benchmark, with the sample seeds."""
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("target", "logs")
+    shutil.copytree(ROOT / "dbt_project", home / "dbt_project", ignore=ignore)
+    shutil.copytree(ROOT / "seeds", home / "seeds")
+    shutil.copytree(ROOT / "postgres", home / "postgres")
+    shutil.copy(ROOT / "profiles.yml", home / "profiles.yml")
+    (home / "warehouse").mkdir()
+    return home
+
+
+def process_tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in kB (from /proc)."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, AttributeError):
+            continue
+    return total
+
+
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[int, str, float, int]:
+    """Run `command`; return its exit code, output, seconds and peak tree memory (kB)."""
+    started = time.monotonic()
+    process = subprocess.Popen(  # noqa: S603 - fixed argument list
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, process_tree_rss_kb(process.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output = process.stdout.read()
+    process.wait()
+    seconds = time.monotonic() - started
+    done.set()
+    sampler.join()
+    return process.returncode, output, seconds, peak
+
+
+def first_answer(env: dict[str, str]) -> tuple[float, str]:
+    """Seconds for the API's first answer from the live marts, and the answer."""
+    code = (
+        "import os, sys, time; from api import create_app; started = time.monotonic(); "
+        "body = create_app({'TESTING': True}).test_client().get('/api/v1/interactions/1'); "
+        "print(f'{time.monotonic() - started:.3f}', body.get_data(as_text=True).strip()); "
+        "sys.stdout.flush(); os._exit(0)"  # the answer is all we need: no teardown
+    )
+    result = subprocess.run(  # noqa: S603 - fixed argument list
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0 or " " not in result.stdout:
+        raise RuntimeError(f"the API gave no answer: {result.stderr.strip()[-2000:]}")
+    seconds, body = result.stdout.strip().split(" ", 1)
+    return float(seconds), body
+
+
+def bench(warehouse: str) -> bool:
+    home = copy_project(BENCH / f"home-{warehouse}")
+    env = {
+        **os.environ,
+        "WAREHOUSE": warehouse,
+        "INTERACTIONS_HOME": str(home),
+        "DUCKDB_PATH": str(home / "warehouse" / "interactions.duckdb"),
+    }
+    interactions = str(Path(sys.executable).with_name("interactions"))
+    database = os.environ.get("BENCH_PGDATABASE", "interactions_bench")
+    if warehouse == "postgres":
+        env["PGDATABASE"] = database
+        with psycopg.connect(dbname="postgres", autocommit=True) as connection:
+            name = sql.Identifier(database)
+            connection.execute(sql.SQL("drop database if exists {} with (force)").format(name))
+            connection.execute(sql.SQL("create database {}").format(name))
+        role_sql = str(home / "postgres" / "create_api_role.sql")  # as `make pg-setup` does
+        subprocess.run(  # noqa: S603
+            ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-f", role_sql],  # noqa: S607
+            check=True,
+            capture_output=True,
+        )
+    try:
+        print(f"\n== {warehouse}: the sample data first (as live data to replace) ...", flush=True)
+        subprocess.run([interactions, "build"], env=env, check=True, capture_output=True)  # noqa: S603
+        print(f"== {warehouse}: interactions import {WORKBOOK.relative_to(ROOT)}", flush=True)
+        code, output, seconds, peak_kb = run_measured([interactions, "import", str(WORKBOOK)], env)
+        print(output.rstrip())
+        if code != 0:
+            print(f"{warehouse}: the import failed (exit {code})")
+            return False
+        answer_seconds, answer = first_answer(env)
+        total = seconds + answer_seconds
+        peak_mb = peak_kb / 1024
+        print(f"first API answer: {answer_seconds:.2f} s: GET /api/v1/interactions/1 -> {answer}")
+        print(
+            f"{warehouse}: .xlsx to served answers {total:.1f} s "
+            f"(target <= {TARGET_SECONDS:.0f} s), "
+            f"peak memory {peak_mb:.0f} MB (target < {TARGET_MEMORY_MB} MB)"
+        )
+        return total <= TARGET_SECONDS and peak_mb < TARGET_MEMORY_MB
+    finally:
+        if warehouse == "postgres":
+            with psycopg.connect(dbname="postgres", autocommit=True) as connection:
+                connection.execute(
+                    sql.SQL("drop database if exists {} with (force)").format(
+                        sql.Identifier(database)
+                    )
+                )
+
+
+def main() -> int:
+    if not WORKBOOK.exists():
+        generate_workbook(WORKBOOK)
+    size_mb = WORKBOOK.stat().st_size / 1e6
+    print(
+        f"workbook: {WORKBOOK.relative_to(ROOT)} ({size_mb:.0f} MB), "
+        f"{INTERACTIONS:,} interactions, {CUSTOMERS:,} customers"
+    )
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    warehouses = os.environ.get("BENCH_WAREHOUSES", "duckdb postgres").replace(",", " ").split()
+    results = {warehouse: bench(warehouse) for warehouse in warehouses}
+    print()
+    for warehouse, met in results.items():
+        print(f"{warehouse}: {'within' if met else 'OUTSIDE'} the targets")
+    return 0 if all(results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""For the reliability tests: the API served by gunicorn (`interactions serve`) on a free
+port, and a bounded HTTP load on it from a second process that records every answer.
+
+The load process (`python -m tests.load ...`) runs a few client threads that each send one
+request at a time, over the given paths in turn, until the stop file appears, the time limit
+passes or the request budget is spent; it then writes one JSON line per request: when it
+started and how long it took (wall clock, seconds), the status, the body, or the error when
+no HTTP answer came at all. Only 127.0.0.1 is ever a target.
+"""
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ApiServer:
+    """`interactions serve` (gunicorn, WEB_CONCURRENCY workers) on 127.0.0.1 and a free port,
+    with `environ` over this process's environment; its output goes to `log_path`."""
+
+    def __init__(self, environ: dict[str, str], log_path: Path, workers: int = 2):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        env = {
+            **os.environ,
+            **environ,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "WEB_CONCURRENCY": str(workers),
+        }
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        interactions = Path(sys.executable).with_name("interactions")
+        self.process = subprocess.Popen(  # noqa: S603
+            [str(interactions), "serve"], env=env, stdout=self._log, stderr=self._log
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the API did not start within 30 s; see {log_path}")
+
+    def worker_pids(self) -> set[int]:
+        """The gunicorn workers' process ids (the master's children)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return {int(pid) for pid in children.read_text().split()}
+
+    def log(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
+
+
+@dataclass
+class Answer:
+    path: str
+    started: float  # time.time() when the request was sent
+    elapsed: float  # seconds until the whole answer was read (or the error)
+    status: int | None
+    body: str | None
+    error: str | None
+
+    @property
+    def finished(self) -> float:
+        return self.started + self.elapsed
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Load:
+    """A bounded load in a second process: start(), then stop() returns every Answer."""
+
+    def __init__(
+        self,
+        url: str,
+        paths: list[str],
+        workdir: Path,
+        clients: int = 2,
+        seconds: float = 90,
+        max_requests: int = 20000,
+        headers: dict[str, str] | None = None,
+        pause: float = 0.01,
+    ):
+        self.out = workdir / f"load-{time.time_ns()}.jsonl"
+        self.stop_file = self.out.with_suffix(".stop")
+        command = [
+            sys.executable,
+            "-m",
+            "tests.load",
+            "--url",
+            url,
+            "--out",
+            str(self.out),
+            "--stop-file",
+            str(self.stop_file),
+            "--clients",
+            str(clients),
+            "--seconds",
+            str(seconds),
+            "--max-requests",
+            str(max_requests),
+            "--pause",
+            str(pause),
+        ]
+        for name, value in (headers or {}).items():
+            command += ["--header", f"{name}: {value}"]
+        command += paths
+        self.process = subprocess.Popen(command, cwd=ROOT)  # noqa: S603
+
+    def stop(self, timeout: float = 30) -> list[Answer]:
+        self.stop_file.touch()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+            raise
+        assert self.process.returncode == 0, f"the load process exited {self.process.returncode}"
+        with open(self.out) as lines:
+            return [Answer(**json.loads(line)) for line in lines]
+
+
+def _client(url, paths, headers, stop, deadline, budget, pause, answers):
+    host, port = url.removeprefix("http://").split(":")
+    for path in itertools.cycle(paths):
+        if stop() or time.time() >= deadline or not budget():
+            return
+        started = time.time()
+        status = body = error = None
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            status = response.status
+            body = response.read().decode("utf-8", errors="replace")
+        except (OSError, http.client.HTTPException) as failure:
+            error = f"{type(failure).__name__}: {failure}"
+        finally:
+            connection.close()
+        answers.append(Answer(path, started, time.time() - started, status, body, error))
+        time.sleep(pause)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.load")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--stop-file", required=True, type=Path)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=90)
+    parser.add_argument("--max-requests", type=int, default=20000)
+    parser.add_argument("--pause", type=float, default=0.01)
+    parser.add_argument("--header", action="append", default=[])
+    parser.add_argument("paths", nargs="+")
+    args = parser.parse_args(argv)
+    if not args.url.startswith("http://127.0.0.1:"):
+        parser.error("the load only targets http://127.0.0.1")
+    headers = dict(item.split(": ", 1) for item in args.header)
+    deadline = time.time() + args.seconds
+    answers: list[Answer] = []
+    lock = threading.Lock()
+    remaining = [args.max_requests]
+
+    def budget():
+        with lock:
+            remaining[0] -= 1
+            return remaining[0] >= 0
+
+    threads = [
+        threading.Thread(
+            target=_client,
+            args=(
+                args.url,
+                args.paths[index:] + args.paths[:index],
+                headers,
+                args.stop_file.exists,
+                deadline,
+                budget,
+                args.pause,
+                answers,
+            ),
+        )
+        for index in range(args.clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with open(args.out, "w") as out:
+        for answer in answers:
+            out.write(json.dumps(answer.__dict__) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""The answer cache (api/cache.py) and the website's HTTP caching.
+
+- In process: once a worker's copy of the live build is loaded, GET /api/v1/interactions/{id}
+  runs no SQL at all, and gives exactly the warehouse's answers (404 for an unknown id, zeros
+  for a customer without interactions); a ?topic= still asks the warehouse.
+- Served by gunicorn (`interactions serve`, 2 workers), on each warehouse: both workers answer
+  from their copies, then `interactions build` makes changed data live, and the next requests
+  get the new answers: on DuckDB the very first request after the build (the file's identity
+  is compared on every request); on PostgreSQL within api.cache.NOTIFY_SECONDS_TESTED of the
+  build returning (the NOTIFY sent by the swap's transaction).
+- PostgreSQL: when the listener's connection is killed the copy is not used until it listens
+  again; it then re-reads built_at and keeps the copy of the unchanged build (no reload).
+- The website: / and /static/* carry an ETag and Cache-Control, and a repeat load is a 304.
+"""
+
+import json
+import os
+import re
+import time
+import urllib.request
+from unittest import mock
+
+import psycopg
+import pytest
+
+from api import cache as cache_module
+from tests.load import ApiServer
+from tests.test_rebuild_under_load import run_interactions
+from tests.warehouses import build_warehouse, copy_project, postgres_database
+
+SAMPLE = {
+    1: {"Email": 1, "Call": 0, "Bird": 0},
+    2: {"Email": 0, "Call": 0, "Bird": 0},
+    3: {"Email": 1, "Call": 0, "Bird": 0},
+    4: {"Email": 0, "Call": 1, "Bird": 1},
+    11: {"Email": 0, "Call": 0, "Bird": 0},
+    12: {"Email": 0, "Call": 0, "Bird": 0},
+}
+LOADED = re.compile(r"answer cache: (\d+) customers of the build")
+
+
+def wait_for(predicate, seconds, step=0.01):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+# --- in process --------------------------------------------------------------------------
+
+
+def test_cached_answers_run_no_sql_and_equal_the_warehouse(sample, app, client):
+    from api.warehouse import get_reader
+
+    with app.app_context():
+        reader = get_reader()
+    calls = []
+    original = reader.fetch_all
+
+    def counted(query, **params):
+        calls.append(query)
+        return original(query, **params)
+
+    with mock.patch.object(reader, "fetch_all", counted):
+        first = client.get("/api/v1/interactions/1")  # no copy yet: the warehouse answers
+        assert first.get_json() == {"data": {"customer_id": 1, "interactions": SAMPLE[1]}}
+        with app.app_context():
+            cache = cache_module.get_cache()
+        assert wait_for(lambda: cache.live_snapshot() is not None, 10)
+        calls.clear()
+        for customer_id, interactions in SAMPLE.items():
+            response = client.get(f"/api/v1/interactions/{customer_id}")
+            assert response.status_code == 200
+            assert (
+                response.get_data(as_text=True)
+                == json.dumps(
+                    {"data": {"customer_id": customer_id, "interactions": interactions}},
+                    separators=(",", ":"),
+                )
+                + "\n"
+            )
+        missing = client.get("/api/v1/interactions/999")
+        assert missing.status_code == 404
+        assert missing.get_json() == {"error": {"status": 404, "message": "customer 999 not found"}}
+        assert calls == []  # every answer above came from memory
+        topic = client.get("/api/v1/interactions/4?topic=Unknown")
+        assert topic.get_json()["data"]["interactions"] == SAMPLE[4]
+        assert len(calls) == 1  # a topic filter asks the warehouse
+    assert cache._snapshot.channels == ("Email", "Call", "Bird")
+    assert sorted(cache._snapshot.bodies) == sorted(SAMPLE)  # every customer, no other
+
+
+def test_postgres_listener_lost_stops_the_copy_then_keeps_it_for_the_same_build(
+    sample, app, client
+):
+    if sample.warehouse != "postgres":
+        pytest.skip("the LISTEN connection is PostgreSQL's")
+    client.get("/api/v1/interactions/1")
+    with app.app_context():
+        cache = cache_module.get_cache()
+    assert wait_for(lambda: cache.live_snapshot() is not None, 10)
+    loaded = cache._snapshot
+    with psycopg.connect(dbname=os.environ["PGDATABASE"], autocommit=True) as connection:
+        killed = connection.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where application_name = 'interactions-api-listener' and pid = %s",
+            (cache._watch.backend_pid,),
+        ).fetchall()
+    assert killed == [(True,)]
+    # Not listening: no copy is trusted (the warehouse answers) ...
+    assert wait_for(lambda: cache._watch.token() is None, 5, step=0.001)
+    assert client.get("/api/v1/interactions/4").get_json()["data"]["interactions"] == SAMPLE[4]
+    # ... until it listens again and finds the same built_at: the same copy, not reloaded.
+    assert wait_for(lambda: cache.live_snapshot() is not None, 10)
+    assert cache._snapshot.bodies is loaded.bodies
+    assert cache._snapshot.token != loaded.token
+
+
+# --- served by gunicorn, across a rebuild ------------------------------------------------
+
+
+def give_customer_2_two_calls(home):
+    seed = home / "seeds" / "raw_external_interactions.csv"
+    text = seed.read_text()
+    if not text.endswith("\n"):
+        text += "\n"
+    seed.write_text(text + "12/01/2019 10:00,Call,2\n13/01/2019 10:00,phone,2\n")
+
+
+def answer(server, customer_id):
+    url = f"{server.url}/api/v1/interactions/{customer_id}"
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+        return json.loads(response.read())["data"]["interactions"]
+
+
+def loads_logged(server) -> int:
+    return len(LOADED.findall(server.log()))
+
+
+def serve_rebuild_and_check(environ, home, tmp_path, next_request_exact):
+    server = ApiServer(environ, tmp_path / "gunicorn.log", workers=2)
+    try:
+        # Both workers load their copy (fresh connections land on either worker).
+        assert wait_for(lambda: answer(server, 2) == SAMPLE[2] and loads_logged(server) >= 2, 30)
+        assert all(answer(server, 2) == SAMPLE[2] for _ in range(20))
+        give_customer_2_two_calls(home)
+        built = run_interactions(environ, home, "build")
+        assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+        returned = time.monotonic()
+        new = {"Email": 0, "Call": 2, "Bird": 0}
+        if next_request_exact:
+            first = answer(server, 2)
+        else:
+            assert wait_for(lambda: answer(server, 2) == new, cache_module.NOTIFY_SECONDS_TESTED)
+            first = new
+        assert first == new, f"{time.monotonic() - returned:.3f} s after the build"
+        assert [answer(server, 2) for _ in range(20)] == [new] * 20
+        # Both workers load the new build's copy, and answer from it.
+        assert wait_for(lambda: answer(server, 2) == new and loads_logged(server) >= 4, 30)
+        assert [answer(server, 2) for _ in range(20)] == [new] * 20
+        assert answer(server, 1) == SAMPLE[1]
+    finally:
+        server.stop()
+
+
+def test_duckdb_first_request_after_a_build_gets_the_new_answer(tmp_path):
+    home = copy_project(tmp_path / "project")
+    settings, _ = build_warehouse("duckdb", home)
+    environ = {"WAREHOUSE": "duckdb", "DUCKDB_PATH": str(settings.duckdb_path)}
+    serve_rebuild_and_check(environ, home, tmp_path, next_request_exact=True)
+
+
+def test_postgres_new_answer_within_a_notification_of_the_build(tmp_path):
+    with postgres_database() as dbname:
+        home = copy_project(tmp_path / "project")
+        build_warehouse("postgres", home)
+        environ = {"WAREHOUSE": "postgres", "PGDATABASE": dbname}
+        serve_rebuild_and_check(environ, home, tmp_path, next_request_exact=False)
+
+
+# --- the website -------------------------------------------------------------------------
+
+
+def fetched(client, path, **headers):
+    """Status, headers and body of one GET, the response closed."""
+    with client.get(path, headers=headers) as response:
+        return response.status_code, response.headers, response.get_data()
+
+
+@pytest.mark.parametrize("path", ["/", "/static/app.js", "/static/style.css"])
+def test_website_repeat_loads_are_304(client, path):
+    status, headers, body = fetched(client, path)
+    assert status == 200 and body
+    etag = headers["ETag"]
+    assert etag
+    assert "no-cache" in headers["Cache-Control"]  # revalidated every time: never stale
+    status, again, empty = fetched(client, path, **{"If-None-Match": etag})
+    assert (status, empty, again["ETag"]) == (304, b"", etag)
+    status, _, changed = fetched(client, path, **{"If-None-Match": '"another-version"'})
+    assert (status, changed) == (200, body)
+
+
+@pytest.fixture(autouse=True)
+def _no_api_keys(monkeypatch):
+    monkeypatch.delenv("API_KEY_HASHES", raising=False)

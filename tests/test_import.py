@@ -1,0 +1,519 @@
+"""`interactions import WORKBOOK.xlsx` on DuckDB and PostgreSQL: the sample round trip, a messy
+workbook imported with the counts the cleaning rules predict, every broken workbook leaving
+the previous seeds and marts served, the bulk loader landing exactly what dbt seed lands, and
+(PostgreSQL) an import while the API is serving, with no failed request."""
+
+import datetime
+import json
+import os
+import re
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from unittest import mock
+
+import psycopg
+import pytest
+
+from interactions import cli, landing
+from interactions.build import run_dbt
+from interactions.seed_files import WORKBOOK_SEEDS, seed_path
+from interactions.settings import load as load_settings
+from tests.test_import_workbook import (
+    HEADERS,
+    broken_files,
+    export_seeds,
+    make_workbook,
+    sample_sheets,
+)
+from tests.warehouses import build_warehouse, copy_project, fetch_all, postgres_database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Project:
+    """A copy of the project on one warehouse, its sample build live. Inside `environment()`
+    the variables point at it, as `interactions` and the API read them."""
+
+    def __init__(self, warehouse: str, home: Path, database: str | None):
+        self.warehouse = warehouse
+        self.home = home
+        self.environ = {
+            "WAREHOUSE": warehouse,
+            "INTERACTIONS_HOME": str(home),
+            "DUCKDB_PATH": str(home / "warehouse" / "interactions.duckdb"),
+        }
+        if database:
+            self.environ["PGDATABASE"] = database
+        self.settings = load_settings(self.environ)
+
+    def environment(self):
+        return mock.patch.dict(os.environ, self.environ)
+
+    def run(self, *argv) -> int:
+        with self.environment():
+            return cli.main(list(argv))
+
+    def seeds(self) -> dict[str, bytes]:
+        return {seed: seed_path(self.home / "seeds", seed).read_bytes() for seed in WORKBOOK_SEEDS}
+
+    def rows(self, query: str) -> list[tuple]:
+        return fetch_all(self, query)
+
+    def snapshot(self):
+        """What is served: the seeds, and the marts down to the time of their build."""
+        return (
+            self.seeds(),
+            self.rows("select * from marts.interactions_by_customer_channel order by 1, 2, 3"),
+            self.rows("select * from marts.dim_customers order by 1"),
+            self.rows("select * from marts.quarantined_rows order by 1, 2"),
+            self.rows("select * from marts.build_info"),
+        )
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def project(request, tmp_path_factory):
+    warehouse = request.param
+    home = copy_project(tmp_path_factory.mktemp(f"import-{warehouse}"))
+    if warehouse == "postgres":
+        with postgres_database() as database:
+            build_warehouse(warehouse, home)
+            yield Project(warehouse, home, database)
+    else:
+        build_warehouse(warehouse, home)
+        yield Project(warehouse, home, None)
+
+
+def summary_without_timing(output: str) -> str:
+    lines = output.rstrip("\n").split("\n")
+    assert lines[-1].startswith("Time per stage: read workbook ")
+    assert re.fullmatch(
+        r"Time per stage: read workbook [0-9.]+ s, load [0-9.]+ s, dbt build [0-9.]+ s, "
+        r"summary [0-9.]+ s, go live [0-9.]+ s, replace seeds [0-9.]+ s; total [0-9.]+ s",
+        lines[-1],
+    )
+    return "\n".join(lines[:-1])
+
+
+def api_answers(project, customer_ids) -> dict[int, tuple[int, dict]]:
+    from api import create_app
+    from api.warehouse import close_reader
+
+    with project.environment():
+        app = create_app({"TESTING": True})
+        try:
+            client = app.test_client()
+            answers = {}
+            for customer_id in customer_ids:
+                response = client.get(f"/api/v1/interactions/{customer_id}")
+                answers[customer_id] = (response.status_code, response.get_json())
+            return answers
+        finally:
+            close_reader(app)
+
+
+SAMPLE_ANSWERS = {
+    1: {"Email": 1, "Call": 0, "Bird": 0},
+    2: {"Email": 0, "Call": 0, "Bird": 0},
+    3: {"Email": 1, "Call": 0, "Bird": 0},
+    4: {"Email": 0, "Call": 1, "Bird": 1},
+    11: {"Email": 0, "Call": 0, "Bird": 0},
+    12: {"Email": 0, "Call": 0, "Bird": 0},
+}
+
+
+def test_the_sample_workbook_round_trips(project, tmp_path, capsys):
+    workbook = export_seeds(ROOT / "seeds", tmp_path / "Customer data.xlsx")
+    assert project.run("import", str(workbook)) == 0
+    assert summary_without_timing(capsys.readouterr().out) == (
+        f"Imported Customer data.xlsx into the {project.warehouse} warehouse: the new seeds "
+        "and marts are live.\n"
+        "\n"
+        "sheet                    rows read   counted  quarantined\n"
+        "Customers                        5         5            0\n"
+        "External interactions            4         4            0\n"
+        "Products of discussion           3         3            0\n"
+        "\n"
+        "Quarantined rows: none\n"
+        "Interactions counted: 4\n"
+        "Customers not in the customer sheet: 1\n"
+        "Interactions without a topic: 4"
+    )
+    original = {seed: seed_path(ROOT / "seeds", seed).read_bytes() for seed in WORKBOOK_SEEDS}
+    assert project.seeds() == original
+    assert project.rows(
+        "select customer_id, channel, topic, interaction_count"
+        " from marts.interactions_by_customer_channel order by 1, 2"
+    ) == [
+        (1, "Email", "Unknown", 1),
+        (3, "Email", "Unknown", 1),
+        (4, "Bird", "Unknown", 1),
+        (4, "Call", "Unknown", 1),
+    ]
+    assert api_answers(project, SAMPLE_ANSWERS) == {
+        customer_id: (200, {"data": {"customer_id": customer_id, "interactions": answer}})
+        for customer_id, answer in SAMPLE_ANSWERS.items()
+    }
+
+
+def messy_workbook(path: Path) -> Path:
+    """Excel as it comes: date cells and text dates, 4.0 ids, stray spaces, blank rows, an
+    unknown channel, a customer missing from the customer sheet, an extra sheet and column."""
+    return make_workbook(
+        path,
+        {
+            "customers": [
+                [*HEADERS["Customers"], "Comment"],
+                [1, "Jedi", "Red", "first"],
+                [2.0, None, "Orange", None],
+                [" 3 ", "Santa Claus", "Blue", None],
+                [3, "Impostor", "Green", "twice"],
+                ["12in", "Nobody", "Red", None],
+                [None, None, None, None],
+                [None, "Ghost", "Red", None],
+                [None, None, None, None],
+            ],
+            "External_Interactions": [
+                HEADERS["External interactions"],
+                [datetime.datetime(2019, 10, 4, 9, 0), "Email", 1],
+                ["16/01/2020 10:00", " e-mail ", 4.0],
+                [datetime.datetime(2020, 1, 17, 11, 0), "PHONE", "4.0"],
+                ["31/02/2020 10:00", "Email", 1],
+                [datetime.datetime(2020, 3, 5, 11, 23), "Pigeon", 1],
+                [datetime.datetime(2020, 3, 5, 11, 23), "Bird", "12in"],
+                [None, None, None],
+                [datetime.datetime(2020, 3, 5, 11, 23), None, 1],
+                [datetime.datetime(2020, 3, 6, 12, 0), "bird", 2],
+            ],
+            "Products of discussion ": [
+                HEADERS["Products of discussion"],
+                [datetime.datetime(2020, 1, 1), "Sand"],
+                ["03-2020", " Orange"],
+                ["13-2020", "Sand"],
+                ["02-2020", None],
+                [datetime.datetime(2020, 1, 1), "Sand"],
+            ],
+            "Notes": [["exported by hand"]],
+        },
+        number_formats={
+            ("Products of discussion ", "A2"): "mm-yyyy",
+            ("Products of discussion ", "A6"): "mm-yyyy",
+        },
+    )
+
+
+MESSY_SUMMARY = """\
+Imported messy.xlsx into the {warehouse} warehouse: the new seeds and marts are live.
+
+sheet                    rows read   counted  quarantined
+customers                        7         3            4
+External_Interactions            9         4            5
+Products of discussion           5         3            2
+
+Quarantined rows by reason (all of them are in marts.quarantined_rows):
+  customers: blank row: 1 (sheet rows 7)
+      row 7: Customer_Id=; Occupation=; Type=
+  customers: duplicate customer id: 1 (sheet rows 5)
+      row 5: Customer_Id=3; Occupation=Impostor; Type=Green
+  customers: invalid customer id: 1 (sheet rows 6)
+      row 6: Customer_Id=12in; Occupation=Nobody; Type=Red
+  customers: missing customer id: 1 (sheet rows 8)
+      row 8: Customer_Id=; Occupation=Ghost; Type=Red
+  External_Interactions: blank row: 1 (sheet rows 8)
+      row 8: Date Start=; Interaction=; Customers=
+  External_Interactions: invalid customer id: 1 (sheet rows 7)
+      row 7: Date Start=05/03/2020 11:23; Interaction=Bird; Customers=12in
+  External_Interactions: missing channel: 1 (sheet rows 9)
+      row 9: Date Start=05/03/2020 11:23; Interaction=; Customers=1
+  External_Interactions: unknown channel: 1 (sheet rows 6)
+      row 6: Date Start=05/03/2020 11:23; Interaction=Pigeon; Customers=1
+  External_Interactions: unparseable date: 1 (sheet rows 5)
+      row 5: Date Start=31/02/2020 10:00; Interaction=Email; Customers=1
+  Products of discussion: missing product: 1 (sheet rows 5)
+      row 5: Date=02-2020; Product=
+  Products of discussion: unparseable month: 1 (sheet rows 4)
+      row 4: Date=13-2020; Product=Sand
+Interactions counted: 4
+Customers not in the customer sheet: 1
+Interactions without a topic: 1
+Warnings: 2
+  sheet 'Notes' is not one of 'Customers', 'External interactions', 'Products of discussion': \
+ignored
+  sheet 'customers': column D 'Comment' is not one of 'Customer_Id', 'Occupation', 'Type': \
+ignored"""
+
+MESSY_SEEDS = {
+    "raw_customers": (
+        "customer_id,occupation,type\n1,Jedi,Red\n2,,Orange\n 3 ,Santa Claus,Blue\n"
+        "3,Impostor,Green\n12in,Nobody,Red\n,,\n,Ghost,Red\n"
+    ),
+    "raw_external_interactions": (
+        "date_start,interaction,customers\n04/10/2019 09:00,Email,1\n"
+        "16/01/2020 10:00, e-mail ,4\n17/01/2020 11:00,PHONE,4.0\n31/02/2020 10:00,Email,1\n"
+        "05/03/2020 11:23,Pigeon,1\n05/03/2020 11:23,Bird,12in\n,,\n05/03/2020 11:23,,1\n"
+        "06/03/2020 12:00,bird,2\n"
+    ),
+    "raw_products_of_discussion": (
+        "date,product\n01-2020,Sand\n03-2020, Orange\n13-2020,Sand\n02-2020,\n01-2020,Sand\n"
+    ),
+}
+
+
+def test_a_messy_workbook_imports_with_the_counts_the_rules_predict(project, tmp_path, capsys):
+    workbook = messy_workbook(tmp_path / "messy.xlsx")
+    assert project.run("import", str(workbook)) == 0
+    output = capsys.readouterr().out
+    assert summary_without_timing(output) == MESSY_SUMMARY.format(warehouse=project.warehouse)
+    assert project.seeds() == {seed: text.encode() for seed, text in MESSY_SEEDS.items()}
+    assert project.rows(
+        "select customer_id, channel, topic, interaction_count"
+        " from marts.interactions_by_customer_channel order by 1, 2"
+    ) == [
+        (1, "Email", "Unknown", 1),
+        (2, "Bird", "Orange", 1),
+        (4, "Call", "Sand", 1),
+        (4, "Email", "Sand", 1),
+    ]
+    assert project.rows(
+        "select customer_id, occupation, customer_type, interaction_count, is_in_customer_sheet"
+        " from marts.dim_customers order by 1"
+    ) == [
+        (1, "Jedi", "Red", 1, True),
+        (2, "Unknown", "Orange", 1, True),
+        (3, "Santa Claus", "Blue", 0, True),
+        (4, "Unknown", "Unknown", 2, False),
+    ]
+    assert project.rows(
+        "select sheet_name, rows_landed, rows_counted, rows_quarantined"
+        " from marts.sheet_reconciliation order by 1"
+    ) == [("customers", 7, 3, 4), ("interactions", 9, 4, 5), ("products", 5, 3, 2)]
+
+    # Importing the same workbook again changes nothing but the time of the build.
+    served = project.snapshot()
+    assert project.run("import", str(workbook)) == 0
+    assert summary_without_timing(capsys.readouterr().out) == summary_without_timing(output)
+    again = project.snapshot()
+    assert again[:4] == served[:4]
+    assert again[4][0][:-1] == served[4][0][:-1]
+    assert again[4][0][-1] > served[4][0][-1]  # built_at: a new build went live
+
+
+def two_products_in_one_month(path: Path) -> Path:
+    sheets = sample_sheets(
+        Products_of_discussion=[
+            HEADERS["Products of discussion"],
+            ["10-2019", "Sand"],
+            ["10-2019", "Orange"],
+        ]
+    )
+    return make_workbook(path, sheets)
+
+
+def missing_sheet(path: Path) -> Path:
+    sheets = sample_sheets()
+    del sheets["Products of discussion"]
+    return make_workbook(path, sheets)
+
+
+def missing_column(path: Path) -> Path:
+    return make_workbook(
+        path,
+        sample_sheets(External_interactions=[["Date Start", "Customers"], ["04/10/2019 09:00", 1]]),
+    )
+
+
+BROKEN = {
+    "missing sheet": (
+        missing_sheet,
+        "interactions import: book.xlsx: no sheet 'Products of discussion' (sheets found: "
+        "'Customers', 'External interactions'); sheet names are matched ignoring case, "
+        "surrounding spaces, and spaces versus underscores; nothing changed\n",
+    ),
+    "missing column": (
+        missing_column,
+        "interactions import: sheet 'External interactions': no column 'Interaction' in its "
+        "header row (row 1: 'Date Start', 'Customers'); nothing changed\n",
+    ),
+    "failing data test": (
+        two_products_in_one_month,
+        "interactions import: dbt build failed (exit 1); the live data is unchanged\n"
+        "  Failure in test one_product_per_month (tests/one_product_per_month.sql)\n"
+        "    Got 1 result, configured to fail if != 0\n",
+    ),
+}
+FILE_PROBLEMS = ["csv", "renamed", "corrupt zip", "zip but not a workbook"]
+
+
+@pytest.mark.parametrize("case", [*BROKEN, *FILE_PROBLEMS])
+def test_a_broken_workbook_changes_nothing_and_names_the_problem(project, tmp_path, capsys, case):
+    if case in BROKEN:
+        make, message = BROKEN[case]
+        path = make(tmp_path / "book.xlsx")
+    else:
+        path, message = broken_files(tmp_path)[case]
+        message = f"interactions import: {message}"
+    served = project.snapshot()
+    answers = api_answers(project, [1, 4])
+    assert project.run("import", str(path)) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(message)
+    assert error.rstrip("\n").endswith("nothing changed") or case == "failing data test"
+    assert project.snapshot() == served
+    assert api_answers(project, [1, 4]) == answers
+    leftovers = [p.name for p in (project.home / "warehouse").iterdir() if p.name != ".build.lock"]
+    assert (
+        leftovers == ["interactions.duckdb"] if project.warehouse == "duckdb" else leftovers == []
+    )
+    if project.warehouse == "postgres":
+        assert (
+            project.rows(
+                "select nspname from pg_namespace where nspname like '%\\_\\_next' order by 1"
+            )
+            == []
+        )
+
+
+MESSY_SEED_CSVS = {
+    "raw_customers": 'customer_id,occupation,type\n1, Jedi ,Red\n  ,NULL,\n"",null , x\n,,\n',
+    "raw_external_interactions": (
+        'date_start,interaction,customers\n04/10/2019 09:00,"Email, ""urgent""",1\n\t,none,N/A\n'
+    ),
+    "raw_products_of_discussion": "date,product\n01-2019,Sand\n",
+}
+
+
+def test_the_bulk_loader_lands_what_dbt_seed_lands(project, tmp_path):
+    """The same CSVs through `dbt seed` and through interactions/landing.py give the same
+    tables: names, text columns, values (nulls included) and row order."""
+    home = copy_project(tmp_path / "home")
+    for seed, text in MESSY_SEED_CSVS.items():
+        seed_path(home / "seeds", seed).write_text(text)
+    with postgres_database() if project.warehouse == "postgres" else no_database() as database:
+        seeded = Project(project.warehouse, home, database)
+        seeded.environ["DUCKDB_PATH"] = str(home / "warehouse" / "seeded.duckdb")
+        seeded.settings = load_settings(seeded.environ)
+        landed = Project(project.warehouse, home, database)
+        landed.environ["DUCKDB_PATH"] = str(home / "warehouse" / "landed.duckdb")
+        landed.settings = load_settings(landed.environ)
+        if database:  # the on-run-end hook grants USAGE on the marts schema
+            with psycopg.connect(dbname=database, autocommit=True) as connection:
+                connection.execute("create schema marts")
+        with seeded.environment():
+            run_dbt(seeded.settings, ["seed", "--select", *WORKBOOK_SEEDS], {}, echo=False)
+        with landed.environment():
+            env = {"DUCKDB_PATH": landed.environ["DUCKDB_PATH"], "DBT_SCHEMA_SUFFIX": "__landed"}
+            counts = landing.load_seeds(project.warehouse, env, home / "seeds")
+        assert counts == {
+            "raw_customers": 4,
+            "raw_external_interactions": 2,
+            "raw_products_of_discussion": 1,
+        }
+        landed_schema = "raw__landed" if project.warehouse == "postgres" else "raw"
+        for seed in WORKBOOK_SEEDS:
+            columns = (
+                "select column_name, data_type from information_schema.columns"
+                " where table_schema = '{schema}' and table_name = '{seed}'"
+                " order by ordinal_position"
+            )
+            assert landed.rows(columns.format(schema=landed_schema, seed=seed)) == seeded.rows(
+                columns.format(schema="raw", seed=seed)
+            )
+            # No order by: the rows must lie in the CSV's order, as the staging models number them.
+            assert landed.rows(f"select * from {landed_schema}.{seed}") == seeded.rows(
+                f"select * from raw.{seed}"
+            )
+        # What dbt seed makes of blanks differs: dbt-postgres nulls whitespace and 'null',
+        # dbt-duckdb (COPY) only empty fields. The pipeline trims, so both are blank to it.
+        blank, null_word = (None, None) if project.warehouse == "postgres" else ("  ", "NULL")
+        tab, null_space = (None, None) if project.warehouse == "postgres" else ("\t", "null ")
+        assert seeded.rows("select * from raw.raw_customers") == [
+            ("1", " Jedi ", "Red"),
+            (blank, null_word, None),
+            (None, null_space, " x"),
+            (None, None, None),
+        ]
+        assert seeded.rows("select * from raw.raw_external_interactions") == [
+            ("04/10/2019 09:00", 'Email, "urgent"', "1"),
+            (tab, "none", "N/A"),
+        ]
+
+
+class no_database:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_an_import_while_the_api_serves_fails_no_request(project, tmp_path):
+    """The API, served by a real HTTP server, is asked for customer 1 over and over while a
+    workbook that changes customer 1's answer is imported: every answer is the old or the new
+    one, never an error, and once the new one is served the old one never comes back."""
+    from werkzeug.serving import make_server
+
+    from api import create_app
+    from api.warehouse import close_reader
+
+    old_workbook = export_seeds(ROOT / "seeds", tmp_path / "old.xlsx")
+    sheets = sample_sheets()
+    sheets["External interactions"] = [
+        HEADERS["External interactions"],
+        [datetime.datetime(2019, 10, 4, 9, 0), "Email", 1],
+        [datetime.datetime(2019, 10, 5, 9, 0), "Email", 1],
+    ]
+    new_workbook = make_workbook(tmp_path / "new.xlsx", sheets)
+    old = {"data": {"customer_id": 1, "interactions": {"Email": 1, "Call": 0, "Bird": 0}}}
+    new = {"data": {"customer_id": 1, "interactions": {"Email": 2, "Call": 0, "Bird": 0}}}
+
+    with project.environment():
+        assert cli.main(["import", str(old_workbook)]) == 0
+        app = create_app({"TESTING": True})
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        serving = threading.Thread(target=server.serve_forever, daemon=True)
+        serving.start()
+        url = f"http://127.0.0.1:{server.server_port}/api/v1/interactions/1"
+        answers, failures, stop = [], [], threading.Event()
+
+        def ask_again_and_again():
+            deadline = time.monotonic() + 180  # bounded, whatever happens
+            while not stop.is_set() and time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+                        answers.append((response.status, json.loads(response.read())))
+                except Exception as error:  # noqa: BLE001 - every failure counts
+                    failures.append(repr(error))
+
+        asking = threading.Thread(target=ask_again_and_again)
+        try:
+            asking.start()
+            while not answers and asking.is_alive():
+                time.sleep(0.01)
+            assert cli.main(["import", str(new_workbook)]) == 0
+            served_new = len(answers)
+            while len(answers) < served_new + 20 and asking.is_alive():
+                time.sleep(0.01)
+        finally:
+            stop.set()
+            asking.join()
+            server.shutdown()
+            close_reader(app)
+
+    assert failures == []
+    assert all(status == 200 for status, _ in answers)
+    bodies = [body for _, body in answers]
+    assert bodies[0] == old and bodies[-1] == new
+    first_new = bodies.index(new)
+    assert bodies[:first_new] == [old] * first_new
+    assert bodies[first_new:] == [new] * (len(bodies) - first_new)
+    assert first_new >= 10  # the requests ran through the import, not only after it
+
+
+def test_import_needs_duckdb_or_postgres(tmp_path, capsys):
+    workbook = export_seeds(ROOT / "seeds", tmp_path / "sample.xlsx")
+    with mock.patch.dict(os.environ, {"WAREHOUSE": "spark"}):
+        assert cli.main(["import", str(workbook)]) == 1
+    assert capsys.readouterr().err == (
+        "interactions import: import works on WAREHOUSE=duckdb or postgres, not spark\n"
+    )

@@ -1,0 +1,256 @@
+"""PostgreSQL outages while the API is under load (about a minute).
+
+The test starts its own PostgreSQL 15 (initdb and pg_ctl in a temporary folder, on a free
+port), builds the sample marts there with `interactions build`, and serves the API on it with
+gunicorn (`interactions serve`), with a bounded load from a second process (tests/load.py):
+
+- the database stopped: every request gets the 503 JSON within 2 seconds, none hangs or 500s;
+- started again: correct answers again within 5 seconds, with the same gunicorn workers;
+- its connections killed server-side (pg_terminate_backend): no request fails, and the pool
+  opens new connections.
+"""
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from unittest import mock
+
+import psycopg
+import pytest
+
+from tests.load import ApiServer, Load, free_port
+from tests.warehouses import build_warehouse, copy_project
+
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+UNAVAILABLE = {
+    "error": {"status": 503, "message": "the warehouse is unavailable; try again shortly"}
+}
+# Correct answers on the sample seeds (the README's); /ready's built_at is the build's.
+EXPECTED = {
+    "/api/v1/interactions/4": {
+        "data": {"customer_id": 4, "interactions": {"Email": 0, "Call": 1, "Bird": 1}}
+    },
+    "/api/v1/interactions/by-customer-type": {
+        "data": {
+            "customer_types": {
+                "Blue": {"Email": 1, "Call": 0, "Bird": 0},
+                "Orange": {"Email": 0, "Call": 0, "Bird": 0},
+                "Red": {"Email": 1, "Call": 0, "Bird": 0},
+                "Unknown": {"Email": 0, "Call": 1, "Bird": 1},
+            }
+        }
+    },
+    "/api/v1/stats/interactions": {"message": "Number of Rows", "rows": 4},
+}
+
+
+class PostgresInstance:
+    """A throw-away PostgreSQL server: its own data folder, port and socket folder, trust
+    authentication on 127.0.0.1. As root, the server runs as the `postgres` system user."""
+
+    def __init__(self):
+        for tool in ("initdb", "pg_ctl"):
+            if not (PG_BIN / tool).exists():
+                message = f"{PG_BIN / tool} not found (apt-get install postgresql-15)"
+                if os.environ.get("CI", "").lower() == "true":
+                    pytest.fail(message)
+                pytest.skip(message)
+        self.folder = Path(tempfile.mkdtemp(prefix="interactions-outage-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.user = None
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            self.user = pwd.getpwnam("postgres")
+            os.chown(self.folder, self.user.pw_uid, self.user.pw_gid)
+        self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self.start()
+
+    def _run(self, tool, *args, check=True):
+        return subprocess.run(  # noqa: S603
+            [str(PG_BIN / tool), *map(str, args)],
+            check=check,
+            capture_output=True,
+            text=True,
+            user=self.user.pw_uid if self.user else None,
+            group=self.user.pw_gid if self.user else None,
+            cwd=self.folder,
+            timeout=60,
+        )
+
+    @property
+    def environ(self) -> dict[str, str]:
+        return {
+            "PGHOST": "127.0.0.1",
+            "PGPORT": str(self.port),
+            "PGUSER": "postgres",
+            "PGDATABASE": "interactions",
+        }
+
+    def start(self):
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off"
+            " -c max_connections=50"
+        )
+        self._run(
+            "pg_ctl", "-D", self.data, "-o", options, "-l", self.folder / "log", "-w", "start"
+        )
+
+    def stop(self, mode="fast"):
+        self._run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
+
+    def connect(self, **kwargs):
+        return psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", autocommit=True, **kwargs
+        )
+
+    def remove(self):
+        self._run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop", check=False)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory):
+    """The own server, with the sample marts built and the API's role."""
+    instance = PostgresInstance()
+    try:
+        with instance.connect(dbname="postgres") as connection:
+            connection.execute("create database interactions")
+        home = copy_project(tmp_path_factory.mktemp("outage"))
+        subprocess.run(  # noqa: S603
+            ["psql", "-v", "ON_ERROR_STOP=1", "-q", "-d", "postgres", "-f"]
+            + [str(home / "postgres" / "create_api_role.sql")],
+            env={**os.environ, **instance.environ},
+            check=True,
+            capture_output=True,
+        )
+        with mock.patch.dict(os.environ, instance.environ):
+            build_warehouse("postgres", home)
+        yield instance
+    finally:
+        instance.remove()
+
+
+@pytest.fixture(scope="module")
+def server(postgres, tmp_path_factory):
+    running = ApiServer(
+        {**postgres.environ, "WAREHOUSE": "postgres"},
+        tmp_path_factory.mktemp("outage-api") / "gunicorn.log",
+    )
+    yield running
+    running.stop()
+
+
+OUTAGE_SECONDS = 20  # long enough that a pool backing off 1, 2, 4, 8, 16 s would be late
+
+
+def load_on(server, tmp_path):
+    return Load(server.url, [*EXPECTED, "/ready"], tmp_path, clients=2, seconds=60)
+
+
+def ready_built_at(server) -> str:
+    with urllib.request.urlopen(f"{server.url}/ready", timeout=5) as response:  # noqa: S310
+        return json.load(response)["built_at"]
+
+
+def is_correct(answer, built_at) -> bool:
+    if answer.status != 200:
+        return False
+    if answer.path == "/ready":
+        return answer.json() == {"status": "ready", "warehouse": "postgres", "built_at": built_at}
+    return answer.json() == EXPECTED[answer.path]
+
+
+def show(answers):
+    """Answers as (start, path, status, seconds, error), for assertion messages."""
+    return [(round(a.started, 2), a.path, a.status, round(a.elapsed, 2), a.error) for a in answers]
+
+
+def test_database_stopped_is_503_within_2_seconds_and_heals_within_5(postgres, server, tmp_path):
+    built_at = ready_built_at(server)
+    workers = server.worker_pids()
+    load = load_on(server, tmp_path)
+    try:
+        time.sleep(2)
+        stopping = time.time()
+        postgres.stop("fast")
+        stopped = time.time()
+        time.sleep(OUTAGE_SECONDS)
+        starting = time.time()
+        postgres.start()
+        started = time.time()
+        time.sleep(6.5)
+    finally:
+        answers = load.stop()
+        if not (postgres.data / "postmaster.pid").exists():
+            postgres.start()
+
+    # Every request got an HTTP answer: 200 with the correct body, or the 503 JSON; none
+    # took 2 s or more, before, during or after the outage.
+    assert [a for a in answers if a.error is not None] == []
+    assert {a.status for a in answers} <= {200, 503}
+    assert [a for a in answers if a.status == 503 and a.json() != UNAVAILABLE] == []
+    assert [a for a in answers if a.status == 200 and not is_correct(a, built_at)] == []
+    assert show(a for a in answers if a.elapsed >= 2.0) == []
+
+    before = [a for a in answers if a.finished < stopping]
+    down = [a for a in answers if a.started >= stopped and a.finished < starting]
+    after = [a for a in answers if a.started >= started + 5]
+    assert len(before) >= 10 and all(a.status == 200 for a in before)
+    # Down: every request is the 503 JSON (each within 2 s, above).
+    assert len(down) >= 10
+    assert show(a for a in down if a.status != 503) == []
+    # Up again: a correct answer within 5 s of the start, and only correct answers after.
+    healed = min(
+        (a.finished for a in answers if a.started >= started and a.status == 200),
+        default=float("inf"),
+    )
+    assert healed - started < 5.0, show(a for a in answers if a.started >= starting)
+    assert len(after) >= 10
+    assert show(a for a in after if not is_correct(a, built_at)) == []
+    # No restart: the same gunicorn workers served throughout.
+    assert server.worker_pids() == workers
+
+
+def api_backends(postgres) -> set[int]:
+    """The process ids of the server's connections for the API's role."""
+    with postgres.connect(dbname="interactions") as connection:
+        rows = connection.execute(
+            "select pid from pg_stat_activity where usename = 'interactions_api'"
+        ).fetchall()
+    return {pid for (pid,) in rows}
+
+
+def test_connections_killed_server_side_fail_no_request_and_the_pool_heals(
+    postgres, server, tmp_path
+):
+    built_at = ready_built_at(server)
+    load = load_on(server, tmp_path)
+    killed = set()
+    try:
+        for _ in range(4):
+            time.sleep(1.5)
+            backends = api_backends(postgres)
+            assert backends, "the API holds no connection to kill"
+            with postgres.connect(dbname="interactions") as connection:
+                connection.execute(
+                    "select pg_terminate_backend(pid) from pg_stat_activity"
+                    " where usename = 'interactions_api'"
+                )
+            killed |= backends
+        time.sleep(2)
+    finally:
+        answers = load.stop()
+
+    # Each kill closes every connection of both workers' pools; a request that meets a dead
+    # connection runs again on a new one: none fails, none hangs.
+    assert len(answers) >= 100
+    assert show(a for a in answers if not is_correct(a, built_at) or a.elapsed >= 2.0) == []
+    # The pool healed: the API holds new connections, none of the killed ones.
+    healed = api_backends(postgres)
+    assert healed and not healed & killed

@@ -1,0 +1,496 @@
+"""Security: API keys, the PostgreSQL role's least privilege, and injection.
+
+- API keys (API_KEY_HASHES): every /api/ route needs `Authorization: Bearer <key>` or
+  `X-API-Key: <key>`; a missing or wrong key is a 401 JSON with WWW-Authenticate; /health,
+  /ready and the page stay open; digests are compared with hmac.compare_digest; keys never
+  reach a log; `interactions apikey new` prints a key and its digest.
+- Least privilege: the API's role may SELECT the marts and nothing else, before and after a
+  rebuild.
+- Injection: classic payloads in every parameter and header give 400/404 (the search text q:
+  no customer), never a 500, never data; the marts are intact afterwards.
+"""
+
+import hashlib
+import logging
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from unittest import mock
+
+import psycopg
+import pytest
+from psycopg import errors, sql
+
+from api import auth, create_app
+from api.warehouse import EXTENSION as READER
+from api.warehouse import close_reader
+from interactions import cli
+from tests.load import ApiServer
+from tests.warehouses import build_warehouse, copy_project, fetch_all, postgres_database
+
+KEY = "test-key-0b1f9c3e-it-is-only-a-test"
+OTHER_KEY = "second-test-key-5d2a"
+WRONG_KEY = "test-key-0b1f9c3e-it-is-only-a-tesT"
+HASHES = (
+    f"{hashlib.sha256(KEY.encode()).hexdigest()}, {hashlib.sha256(OTHER_KEY.encode()).hexdigest()}"
+)
+
+CUSTOMER_1 = b'{"data":{"customer_id":1,"interactions":{"Email":1,"Call":0,"Bird":0}}}\n'
+MISSING = {
+    "error": {
+        "status": 401,
+        "message": "an API key is required: send it as 'Authorization: Bearer <key>' or "
+        "'X-API-Key: <key>'",
+    }
+}
+WRONG = {"error": {"status": 401, "message": "the API key is not valid"}}
+CHALLENGE = 'Bearer realm="interactions"'
+CHALLENGE_WRONG = 'Bearer realm="interactions", error="invalid_token"'
+
+# Every /api/ route, as a caller would ask it (and one that does not exist).
+API_URLS = [
+    "/api/v1/interactions/1",
+    "/api/v1/interactions/1?topic=Unknown",
+    "/api/v1/interactions/1/topics",
+    "/api/v1/interactions/by-customer-type",
+    "/api/v1/customers",
+    "/api/v1/data-quality",
+    "/api/v1/channels",
+    "/api/v1/topics",
+    "/api/v1/stats/customers",
+    "/api/v1/openapi.json",
+    "/api/v1/no-such-route",
+    "/api/",
+]
+
+
+@pytest.fixture
+def keyed_app(monkeypatch):
+    """The API with API keys on (API_KEY_HASHES from the environment, as in production)."""
+    monkeypatch.setenv("API_KEY_HASHES", HASHES)
+    app = create_app({"TESTING": True})
+    yield app
+    close_reader(app)
+
+
+@pytest.fixture
+def keyed(keyed_app):
+    return keyed_app.test_client()
+
+
+duckdb_only = pytest.mark.parametrize("sample_warehouse", ["duckdb"], indirect=True)
+
+
+# --- API keys ---------------------------------------------------------------------------
+
+
+@duckdb_only
+@pytest.mark.parametrize("url", API_URLS)
+def test_without_a_key_every_api_route_is_401_before_any_sql(sample, keyed_app, keyed, url):
+    response = keyed.get(url)
+    assert response.status_code == 401
+    assert response.get_json() == MISSING
+    assert response.headers["WWW-Authenticate"] == CHALLENGE
+    assert response.headers["X-Request-ID"]
+    assert READER not in keyed_app.extensions  # no warehouse was opened: no SQL ran
+    assert keyed.post(url).status_code == 401  # any method
+
+
+@duckdb_only
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": f"Bearer {WRONG_KEY}"},
+        {"X-API-Key": WRONG_KEY},
+        {"X-API-Key": KEY.upper()},
+        {"X-API-Key": KEY[:-1]},
+        {"X-API-Key": hashlib.sha256(KEY.encode()).hexdigest()},  # a digest is not a key
+        {"Authorization": f"Bearer {WRONG_KEY}", "X-API-Key": "also-wrong"},
+    ],
+)
+def test_a_wrong_key_is_401_invalid_token(sample, keyed, headers):
+    response = keyed.get("/api/v1/interactions/1", headers=headers)
+    assert response.status_code == 401
+    assert response.get_json() == WRONG
+    assert response.headers["WWW-Authenticate"] == CHALLENGE_WRONG
+    assert WRONG_KEY not in response.get_data(as_text=True)
+
+
+@duckdb_only
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": f"Basic {KEY}"},  # another scheme is no key
+        {"Authorization": "Bearer "},
+        {"Authorization": KEY},
+        {"X-API-Key": ""},
+        {"X-Api-Key-Extra": KEY},
+    ],
+)
+def test_a_key_sent_any_other_way_is_missing(sample, keyed, headers):
+    response = keyed.get("/api/v1/interactions/1", headers=headers)
+    assert response.status_code == 401
+    assert response.get_json() == MISSING
+    assert keyed.get(f"/api/v1/interactions/1?api_key={KEY}").status_code == 401
+
+
+@duckdb_only
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": f"Bearer {KEY}"},
+        {"Authorization": f"bearer {KEY}"},
+        {"X-API-Key": KEY},
+        {"X-API-Key": OTHER_KEY},  # any key of the list
+        {"Authorization": f"Bearer {WRONG_KEY}", "X-API-Key": KEY},
+    ],
+)
+def test_a_valid_key_gets_the_data(sample, keyed, headers):
+    response = keyed.get("/api/v1/interactions/1", headers=headers)
+    assert response.status_code == 200
+    assert response.get_data() == CUSTOMER_1
+
+
+@duckdb_only
+def test_health_ready_and_the_page_stay_open(sample, keyed):
+    assert keyed.get("/health").get_json() == {"status": "ok"}
+    assert keyed.get("/ready").get_json()["status"] == "ready"
+    with keyed.get("/") as page:
+        assert page.status_code == 200 and b"api-key-form" in page.get_data()
+    with keyed.get("/static/app.js") as script:
+        assert script.status_code == 200
+
+
+@duckdb_only
+def test_digests_are_compared_with_compare_digest_every_one_of_them(sample, keyed, monkeypatch):
+    import hmac
+
+    calls = []
+    compare_digest = hmac.compare_digest
+
+    def spy(given, expected):
+        calls.append((given, expected))
+        return compare_digest(given, expected)
+
+    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
+    assert keyed.get("/api/v1/interactions/1", headers={"X-API-Key": KEY}).status_code == 200
+    digests = [hashlib.sha256(k.encode()).hexdigest().encode() for k in (KEY, OTHER_KEY)]
+    # Both digests compared, even though the first matched: the time says nothing of which.
+    assert calls == [(digests[0], digests[0]), (digests[0], digests[1])]
+
+    # The decision is compare_digest's: when it says no, the right key is refused.
+    monkeypatch.setattr(auth.hmac, "compare_digest", lambda given, expected: False)
+    assert keyed.get("/api/v1/interactions/1", headers={"X-API-Key": KEY}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "API_KEY_HASHES is set but empty"),
+        (" , ", "API_KEY_HASHES is set but empty"),
+        (KEY, "API_KEY_HASHES: item 1 is not a SHA-256 hex digest"),
+        (HASHES + ",abc", "API_KEY_HASHES: item 3 is not a SHA-256 hex digest"),
+        ("g" * 64, "API_KEY_HASHES: item 1 is not a SHA-256 hex digest"),
+    ],
+)
+def test_a_bad_api_key_hashes_stops_the_start(monkeypatch, capsys, value, message):
+    monkeypatch.setenv("API_KEY_HASHES", value)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        create_app({"TESTING": True})
+    # `interactions serve` says so, and never starts gunicorn.
+    monkeypatch.setattr(cli.os, "execv", mock.Mock(side_effect=AssertionError("started")))
+    assert cli.main(["serve"]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_digests_may_be_upper_case_and_spaced(monkeypatch):
+    upper = hashlib.sha256(KEY.encode()).hexdigest().upper()
+    assert auth.parse_hashes(f" {upper} ,") == (upper.lower(),)
+
+
+def test_without_api_key_hashes_the_api_is_open_and_says_so(sample, monkeypatch, caplog):
+    monkeypatch.delenv("API_KEY_HASHES", raising=False)
+    with caplog.at_level(logging.WARNING, logger="api.auth"):
+        app = create_app({"TESTING": True})
+    assert [record.getMessage() for record in caplog.records] == [
+        "API keys are off: API_KEY_HASHES is not set, so every /api/ route is open to anyone "
+        "who can reach this server (local development only)"
+    ]
+    try:
+        assert app.test_client().get("/api/v1/interactions/1").get_data() == CUSTOMER_1
+    finally:
+        close_reader(app)
+
+
+def test_apikey_new_prints_a_new_key_and_its_digest(capsys, monkeypatch):
+    printed = []
+    for _ in range(2):
+        assert cli.main(["apikey", "new"]) == 0
+        out = capsys.readouterr()
+        key_line, hash_line = out.out.splitlines()
+        key = key_line.removeprefix("key:").strip()
+        digest = hash_line.removeprefix("sha256:").strip()
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", key)  # 32 random bytes, URL-safe
+        assert digest == hashlib.sha256(key.encode()).hexdigest()
+        assert "API_KEY_HASHES" in out.err
+        printed.append((key, digest))
+    assert printed[0][0] != printed[1][0]
+
+    # The printed pair works: the digest in API_KEY_HASHES, the key in a request.
+    monkeypatch.setenv("API_KEY_HASHES", printed[0][1])
+    app = create_app({"TESTING": True})
+    client = app.test_client()
+    assert client.get("/api/v1/channels", headers={"X-API-Key": printed[0][0]}).status_code != 401
+    assert client.get("/api/v1/channels", headers={"X-API-Key": printed[1][0]}).status_code == 401
+    close_reader(app)
+
+
+@duckdb_only
+def test_keys_never_reach_the_log_in_process(sample, keyed, caplog):
+    with caplog.at_level(logging.DEBUG):
+        keyed.get("/api/v1/interactions/1", headers={"Authorization": f"Bearer {KEY}"})
+        keyed.get("/api/v1/interactions/1", headers={"X-API-Key": WRONG_KEY})
+        keyed.get("/api/v1/interactions/abc", headers={"X-API-Key": OTHER_KEY})
+        with mock.patch("api.interactions.get_reader", side_effect=RuntimeError("boom")):
+            response = keyed.get("/api/v1/interactions/1", headers={"X-API-Key": KEY})
+    assert response.status_code == 500  # an unexpected error is logged with its request id
+    assert "boom" in caplog.text
+    for secret in (KEY, OTHER_KEY, WRONG_KEY, *HASHES.replace(" ", "").split(",")):
+        assert secret not in caplog.text
+
+
+@pytest.mark.parametrize("sample_warehouse", ["duckdb"], indirect=True)
+def test_keys_never_reach_the_server_log(sample_warehouse, tmp_path):
+    """gunicorn's access log and the app's log, as `interactions serve` writes them."""
+    server = ApiServer(
+        {**sample_warehouse.environ, "API_KEY_HASHES": HASHES}, tmp_path / "server.log"
+    )
+    try:
+        statuses = []
+        for headers in (
+            {"Authorization": f"Bearer {KEY}"},
+            {"X-API-Key": OTHER_KEY},
+            {"X-API-Key": WRONG_KEY},
+            {"Authorization": f"Bearer {WRONG_KEY}"},
+            {},
+        ):
+            request = urllib.request.Request(f"{server.url}/api/v1/interactions/1", headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+                    statuses.append(response.status)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+    finally:
+        server.stop()
+    assert statuses == [200, 200, 401, 401, 401]
+    log = server.log()
+    assert log.count('"GET /api/v1/interactions/1 HTTP/1.1" 200') == 2  # the access log is on
+    assert log.count('"GET /api/v1/interactions/1 HTTP/1.1" 401') == 3
+    assert "API keys are on" in log
+    for secret in (KEY, OTHER_KEY, WRONG_KEY, *HASHES.replace(" ", "").split(",")):
+        assert secret not in log
+
+
+def test_docker_compose_requires_api_key_hashes_without_a_default():
+    import yaml
+
+    compose = Path(__file__).resolve().parents[1] / "docker-compose.yml"
+    environment = yaml.safe_load(compose.read_text())["services"]["api"]["environment"]
+    assert re.fullmatch(r"\$\{API_KEY_HASHES:\?[^}]+\}", environment["API_KEY_HASHES"])
+
+
+# --- least privilege (PostgreSQL) ------------------------------------------------------
+
+DENIED = [
+    "insert into marts.dim_customers (customer_id) values (99)",
+    "update marts.dim_customers set occupation = 'x'",
+    "delete from marts.dim_customers",
+    "truncate marts.interactions_by_customer_channel",
+    "drop table marts.dim_channels",
+    "alter table marts.dim_customers add column x int",
+    "create table marts.x (id int)",
+    "create view marts.v as select 1 as one",
+    "create table public.x (id int)",
+    "create table raw.x (id int)",
+    "create table staging.x (id int)",
+    "create schema x",
+    "select count(*) from raw.raw_customers",
+    "select count(*) from raw.raw_external_interactions",
+    "select count(*) from staging.stg_workbook__customers",
+    "select count(*) from staging.stg_workbook__interactions",
+    "copy marts.dim_customers from stdin",
+]
+
+
+def assert_least_privilege(dbname):
+    """As the API's role, outside any read-only setting: only SELECT on the marts works."""
+    with psycopg.connect(dbname=dbname, user="interactions_api", autocommit=True) as connection:
+        marts = [
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts' order by table_name"
+            )
+        ]
+        assert len(marts) == 9
+        for name in marts:
+            query = sql.SQL("select count(*) from {}").format(sql.Identifier("marts", name))
+            connection.execute(query).fetchone()
+        assert connection.execute("select count(*) from marts.dim_customers").fetchone() == (6,)
+        for statement in DENIED:
+            with pytest.raises(errors.InsufficientPrivilege):
+                connection.execute(statement)
+        [row] = connection.execute(
+            "select rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls"
+            " from pg_roles where rolname = current_user"
+        ).fetchall()
+        assert row == (False, False, False, False, False)
+        # Grants: SELECT on each mart, nothing else; no rights on raw or staging.
+        grants = connection.execute(
+            "select distinct table_schema, privilege_type from information_schema.role_table_grants"
+            " where grantee = 'interactions_api'"
+        ).fetchall()
+        assert grants == [("marts", "SELECT")]
+        schemas = connection.execute(
+            "select nspname, has_schema_privilege(nspname, 'USAGE'),"
+            " has_schema_privilege(nspname, 'CREATE') from pg_namespace"
+            " where nspname in ('raw', 'staging', 'marts', 'public') order by nspname"
+        ).fetchall()
+        assert schemas == [
+            ("marts", True, False),
+            ("public", True, False),
+            ("raw", False, False),
+            ("staging", False, False),
+        ]
+        owned = connection.execute(
+            "select count(*) from pg_class where relowner = (select oid from pg_roles"
+            " where rolname = 'interactions_api')"
+        ).fetchone()
+        assert owned == (0,)
+
+
+def test_the_api_role_may_only_select_the_marts_and_a_rebuild_keeps_it(tmp_path):
+    with postgres_database() as dbname:
+        home = copy_project(tmp_path / "project")
+        build_warehouse("postgres", home)  # `interactions build`: built in __next, swapped in
+        assert_least_privilege(dbname)
+
+        # A plain `dbt build`, as the README lets data engineers run it, replaces the marts
+        # in place (the first build swapped new schemas in): the grants are the same.
+        dbt = Path(sys.executable).with_name("dbt")
+        subprocess.run(  # noqa: S603
+            [str(dbt), "build", "--project-dir", "dbt_project", "--profiles-dir", "."],
+            cwd=home,
+            env={**os.environ, "WAREHOUSE": "postgres", "PGDATABASE": dbname},
+            check=True,
+            capture_output=True,
+        )
+        assert_least_privilege(dbname)
+
+
+# --- injection ----------------------------------------------------------------------------
+
+PAYLOADS = [
+    "1 or 1=1",
+    "1' or '1'='1",
+    "' or '1'='1' --",
+    '" or ""="',
+    "1; drop table marts.dim_customers; --",
+    "'; drop table marts.dim_customers; --",
+    "1 union select customer_id, occupation from marts.dim_customers",
+    "' union select null, current_user --",
+    "1)) or ((1=1",
+    "%' or 1=1 --",
+    "'; select pg_sleep(3); --",
+    "1 and 1=cast((select current_user) as int)",
+    "Unknown' or 'a'='a",
+    "Unknown'--",
+    "Sand\x00",
+    "\x00",
+    "$1",
+    ":topic",
+    "%(topic)s",
+    "?",
+    "\\",
+    "{{ 7*7 }}",
+    "${jndi:ldap://127.0.0.1/x}",
+    "../../../etc/passwd",
+    "<script>alert(1)</script>",
+    "1e3",
+    "0x10",
+    "-1",
+    "9" * 40,
+]
+
+
+def quoted(payload):
+    return urllib.parse.quote(payload, safe="")
+
+
+def assert_refused(response, statuses=(400, 404)):
+    assert response.status_code in statuses, (response.request.url, response.status_code)
+    body = response.get_json()
+    assert "data" not in body and "rows" not in body
+    assert body == {"message": "Table name not found"} or set(body["error"]) == {
+        "status",
+        "message",
+    }
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_injection_payloads_in_every_parameter_are_refused(sample, client, payload):
+    q = quoted(payload)
+    for url in [
+        f"/api/v1/interactions/{q}",
+        f"/api/v1/interactions/{q}/topics",
+        f"/api/v1/interactions/1?topic={q}",
+        f"/api/v1/interactions/4?topic={q}",
+        f"/api/v1/interactions/by-customer-type?topic={q}",
+        f"/api/v1/customers?limit={q}",
+        f"/api/v1/customers?cursor={q}",
+        f"/api/v1/customers?q=jedi&limit={q}",
+    ]:
+        assert_refused(client.get(url))
+    assert_refused(client.get(f"/api/v1/stats/{q}"), statuses=(404,))
+    # q is free text: the payload is searched for as it is, and no customer matches it.
+    response = client.get(f"/api/v1/customers?q={q}")
+    if response.status_code == 200:
+        assert response.get_json()["data"] == []
+    else:
+        assert_refused(response, statuses=(400,))
+
+
+HEADERS = ["X-Request-ID", "Accept", "Accept-Language", "User-Agent", "Referer", "Cookie"]
+
+
+@pytest.mark.parametrize("payload", [p for p in PAYLOADS if "\x00" not in p])
+def test_injection_payloads_in_headers_change_nothing(sample, client, payload):
+    expected = client.get("/api/v1/interactions/4").get_data()
+    for header in HEADERS:
+        response = client.get("/api/v1/interactions/4", headers={header: payload})
+        assert response.status_code == 200
+        assert response.get_data() == expected
+        assert response.headers["X-Request-ID"] != payload or re.fullmatch(
+            r"[A-Za-z0-9._-]{1,64}", payload
+        )
+
+
+@duckdb_only
+@pytest.mark.parametrize("payload", [p for p in PAYLOADS if "\x00" not in p])
+def test_injection_payloads_as_api_keys_are_401(sample, keyed, payload):
+    for headers in ({"Authorization": f"Bearer {payload}"}, {"X-API-Key": payload}):
+        response = keyed.get("/api/v1/interactions/4", headers=headers)
+        assert response.status_code == 401
+        assert response.get_json() == WRONG
+
+
+def test_the_marts_are_intact_after_the_payloads(sample, client):
+    """Run after the payloads above (same session warehouse): nothing was dropped or changed."""
+    assert fetch_all(sample, "select count(*) from marts.dim_customers") == [(6,)]
+    assert fetch_all(sample, "select count(*) from marts.fct_interactions") == [(4,)]
+    assert client.get("/api/v1/interactions/1").get_data() == CUSTOMER_1
