@@ -235,6 +235,21 @@ def _run_dbt_build(dbt, dbt_args, echo, stages) -> str:
         stages["dbt build"] = time.monotonic() - started
 
 
+def _build_then_go_live(settings, env, dbt_args, echo, before_dbt, before_live, stages, go_live):
+    """The steps every DuckDB and PostgreSQL build takes against the not-yet-live warehouse
+    named by `env` (bulk load, dbt build, the caller's last step), then `go_live()`."""
+    with dbt_process(settings, env) as dbt:
+        if before_dbt is not None:
+            before_dbt(env)
+        output = _run_dbt_build(dbt, dbt_args, echo, stages)
+    if before_live is not None:
+        before_live(env)
+    started = time.monotonic()
+    go_live()
+    stages["go live"] = time.monotonic() - started
+    return output
+
+
 def _build_duckdb(settings, dbt_args, echo, before_dbt, before_live=None, stages=None):
     stages = {} if stages is None else stages
     live = settings.duckdb_path
@@ -246,16 +261,16 @@ def _build_duckdb(settings, dbt_args, echo, before_dbt, before_live=None, stages
     Path(f"{building}.wal").unlink(missing_ok=True)
     env = {"DUCKDB_PATH": str(building)}
     try:
-        with dbt_process(settings, env) as dbt:
-            if before_dbt is not None:
-                before_dbt(env)
-            output = _run_dbt_build(dbt, dbt_args, echo, stages)
-        if before_live is not None:
-            before_live(env)
-        started = time.monotonic()
-        os.replace(building, live)
-        stages["go live"] = time.monotonic() - started
-        return output
+        return _build_then_go_live(
+            settings,
+            env,
+            dbt_args,
+            echo,
+            before_dbt,
+            before_live,
+            stages,
+            go_live=lambda: os.replace(building, live),
+        )
     finally:
         building.unlink(missing_ok=True)
         Path(f"{building}.wal").unlink(missing_ok=True)
@@ -330,16 +345,16 @@ def _build_postgres(settings, dbt_args, echo, before_dbt, before_live=None, stag
                 sql.SQL("drop schema if exists {} cascade").format(_schema(schema + NEXT_SUFFIX))
             )
     try:
-        with dbt_process(settings, env) as dbt:
-            if before_dbt is not None:
-                before_dbt(env)
-            output = _run_dbt_build(dbt, dbt_args, echo, stages)
-        if before_live is not None:
-            before_live(env)
-        started = time.monotonic()
-        swap_postgres_schemas()
-        stages["go live"] = time.monotonic() - started
-        return output
+        return _build_then_go_live(
+            settings,
+            env,
+            dbt_args,
+            echo,
+            before_dbt,
+            before_live,
+            stages,
+            go_live=swap_postgres_schemas,
+        )
     finally:
         with postgres_connect(autocommit=True) as connection:
             for schema in SCHEMAS:
