@@ -15,11 +15,13 @@ warehouse, and `dbt build` excludes them; dbt itself runs in a child process sta
 that load (interactions/dbt_process.py), so importing dbt and parsing the project overlap it.
 """
 
+import ctypes
 import fcntl
 import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,8 +34,9 @@ import psycopg
 from psycopg import sql
 
 from interactions import landing
-from interactions.seed_files import WORKBOOK_SEEDS
+from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 from interactions.settings import Settings
+from interactions.versions import DATA_VERSIONS_SEED
 
 SCHEMAS = ("raw", "staging", "marts")
 NEXT_SUFFIX = "__next"
@@ -61,6 +64,33 @@ class BuildResult:
     rows_landed: dict[str, int] = field(default_factory=dict)
 
 
+# A test-only hook (tests/test_kill.py): INTERACTIONS_PAUSE_AT=<stage> makes a build print
+# "paused at <stage>" and wait there, so a test can SIGKILL the command at that moment.
+PAUSE_VARIABLE = "INTERACTIONS_PAUSE_AT"
+
+
+def pause_point(stage: str, detail: str = "") -> None:
+    if os.environ.get(PAUSE_VARIABLE) == stage:
+        print(f"paused at {stage}{detail}", flush=True)
+        time.sleep(3600)
+
+
+def _die_with_parent():  # pragma: no cover - runs in the child between fork and exec
+    """The dbt child gets SIGKILL when the command that started it dies (Linux)."""
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (AttributeError, OSError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def target_args(settings: Settings) -> list[str]:
+    """The live target of the warehouse (profiles.yml): a plain `dbt build` builds *_dev."""
+    return ["--target", settings.warehouse]
+
+
 def dbt_executable() -> str:
     candidate = Path(sys.executable).with_name("dbt")
     return str(candidate) if candidate.exists() else "dbt"
@@ -75,10 +105,16 @@ def run_dbt(settings: Settings, args: list[str], env: dict[str, str], echo=True)
         str(settings.dbt_project_dir),
         "--profiles-dir",
         str(settings.root),
+        *target_args(settings),
     ]
     full_env = {**os.environ, **env, "WAREHOUSE": settings.warehouse}
     process = subprocess.run(  # noqa: S603 - fixed argument list, no shell
-        command, env=full_env, capture_output=True, text=True, check=False
+        command,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
     )
     output = process.stdout + process.stderr
     if echo:
@@ -111,37 +147,53 @@ def build(
     before_dbt=None,
     *,
     seeds_dir: Path | None = None,
+    seed_files: dict[str, Path] | None = None,
+    data_version: int | None = None,
     before_live=None,
     after_live=None,
+    go_live: bool = True,
+    locked: bool = False,
 ) -> BuildResult:
     """Run `dbt build` and make the result live atomically.
 
-    On DuckDB and PostgreSQL the workbook's seeds are read from `seeds_dir` (default: the
-    project's seeds/) and loaded in bulk into the new warehouse (interactions/landing.py);
-    `dbt build` then builds everything else. Hooks, all optional:
-    `before_dbt(env)` runs against the new (not yet live) warehouse before dbt;
+    On DuckDB and PostgreSQL the workbook's seeds are read from `seed_files` (seed -> CSV), or
+    from `seeds_dir` (default: the project's seeds/), and loaded in bulk into the new warehouse
+    (interactions/landing.py), as is `seed_files`' raw_data_versions when given;
+    `dbt build` then builds everything else, with the var data_version when given. Hooks, all
+    optional: `before_dbt(env)` runs against the new (not yet live) warehouse before dbt;
     `before_live(env)` (DuckDB, PostgreSQL) runs once dbt has passed, before the new
     warehouse goes live: raising there leaves the live data as it was; `after_live()` runs
-    once it is live, still holding the build lock. `dbt_args` are extra `dbt build` arguments.
+    once it is live, still holding the build lock. `go_live=False` (a preview) builds and
+    tests the new warehouse, runs `before_live`, then throws it away. `locked`: the caller
+    already holds build_lock. `dbt_args` are extra `dbt build` arguments.
     """
     started = time.monotonic()
     stages: dict[str, float] = {}
     rows_landed: dict[str, int] = {}
     dbt_args = list(dbt_args or [])
-    with build_lock(settings):
+    if data_version is not None:
+        dbt_args += ["--vars", json.dumps({"data_version": data_version})]
+    with build_lock(settings) if not locked else _held():
         if settings.warehouse in BULK_LOADED_WAREHOUSES:
             seeds = Path(seeds_dir) if seeds_dir is not None else settings.seeds_dir
-            before_dbt = _bulk_load_first(settings, seeds, before_dbt, stages, rows_landed)
-            dbt_args = ["--exclude", *WORKBOOK_SEEDS, *dbt_args]
+            files = {seed: seed_path(seeds, seed) for seed in WORKBOOK_SEEDS}
+            files.update(seed_files or {})
+            before_dbt = _bulk_load_first(settings, files, before_dbt, stages, rows_landed)
+            excluded = [seed for seed in (*WORKBOOK_SEEDS, DATA_VERSIONS_SEED) if seed in files]
+            dbt_args = ["--exclude", *excluded, *dbt_args]
         if settings.warehouse == "duckdb":
-            output = _build_duckdb(settings, dbt_args, echo, before_dbt, before_live, stages)
+            output = _build_duckdb(
+                settings, dbt_args, echo, before_dbt, before_live, stages, go_live
+            )
         elif settings.warehouse == "spark":
             if seeds_dir is not None and Path(seeds_dir) != settings.seeds_dir:
                 raise BuildError("a Spark build reads the project's seeds/ folder only")
             output = _build_spark(settings, dbt_args, echo, before_dbt, before_live, stages)
         else:
-            output = _build_postgres(settings, dbt_args, echo, before_dbt, before_live, stages)
-        if after_live is not None:
+            output = _build_postgres(
+                settings, dbt_args, echo, before_dbt, before_live, stages, go_live
+            )
+        if after_live is not None and go_live:
             after_live()
     return BuildResult(
         seconds=time.monotonic() - started,
@@ -151,14 +203,20 @@ def build(
     )
 
 
-def _bulk_load_first(settings, seeds_dir, before_dbt, stages, rows_landed):
+@contextmanager
+def _held():
+    yield
+
+
+def _bulk_load_first(settings, files, before_dbt, stages, rows_landed):
     """A before_dbt hook: run `before_dbt` (which may write the seeds), then bulk-load them."""
 
     def load(env):
         if before_dbt is not None:
             before_dbt(env)
+        pause_point("load")
         started = time.monotonic()
-        rows_landed.update(landing.load_seeds(settings.warehouse, env, seeds_dir))
+        rows_landed.update(landing.load_seed_files(settings.warehouse, env, files))
         stages["load"] = time.monotonic() - started
 
     return load
@@ -179,6 +237,7 @@ class DbtProcess:
             str(settings.dbt_project_dir),
             "--profiles-dir",
             str(settings.root),
+            *target_args(settings),
         ]
         self._process = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
             [sys.executable, "-m", "interactions.dbt_process", *project_args],
@@ -187,7 +246,12 @@ class DbtProcess:
             stderr=subprocess.STDOUT,
             env={**os.environ, **env, "WAREHOUSE": settings.warehouse},
             text=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
         )
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
 
     def run(self, args: list[str], echo=True) -> str:
         """Run `dbt <args>`; return its output, raise BuildError on failure."""
@@ -196,6 +260,7 @@ class DbtProcess:
             self._process.stdin.close()
         except BrokenPipeError:  # the child has already exited: its output says why
             pass
+        pause_point("dbt", f" (dbt child {self._process.pid})")
         returncode = self._process.wait()
         self._output.seek(0)
         output = self._output.read()
@@ -237,20 +302,27 @@ def _run_dbt_build(dbt, dbt_args, echo, stages) -> str:
 
 def _build_then_go_live(settings, env, dbt_args, echo, before_dbt, before_live, stages, go_live):
     """The steps every DuckDB and PostgreSQL build takes against the not-yet-live warehouse
-    named by `env` (bulk load, dbt build, the caller's last step), then `go_live()`."""
+    named by `env` (bulk load, dbt build, the caller's last step), then `go_live()` (None for
+    a preview: the new warehouse is thrown away)."""
     with dbt_process(settings, env) as dbt:
         if before_dbt is not None:
             before_dbt(env)
         output = _run_dbt_build(dbt, dbt_args, echo, stages)
     if before_live is not None:
         before_live(env)
+    if go_live is None:
+        return output
+    pause_point("go live")
     started = time.monotonic()
     go_live()
     stages["go live"] = time.monotonic() - started
+    pause_point("live")
     return output
 
 
-def _build_duckdb(settings, dbt_args, echo, before_dbt, before_live=None, stages=None):
+def _build_duckdb(
+    settings, dbt_args, echo, before_dbt, before_live=None, stages=None, go_live=True
+):
     stages = {} if stages is None else stages
     live = settings.duckdb_path
     live.parent.mkdir(parents=True, exist_ok=True)
@@ -269,7 +341,7 @@ def _build_duckdb(settings, dbt_args, echo, before_dbt, before_live=None, stages
             before_dbt,
             before_live,
             stages,
-            go_live=lambda: os.replace(building, live),
+            go_live=(lambda: os.replace(building, live)) if go_live else None,
         )
     finally:
         building.unlink(missing_ok=True)
@@ -336,7 +408,9 @@ def _schema(name: str) -> sql.Identifier:
     return sql.Identifier(name)
 
 
-def _build_postgres(settings, dbt_args, echo, before_dbt, before_live=None, stages=None):
+def _build_postgres(
+    settings, dbt_args, echo, before_dbt, before_live=None, stages=None, go_live=True
+):
     stages = {} if stages is None else stages
     env = {"DBT_SCHEMA_SUFFIX": NEXT_SUFFIX}
     with postgres_connect(autocommit=True) as connection:
@@ -353,7 +427,7 @@ def _build_postgres(settings, dbt_args, echo, before_dbt, before_live=None, stag
             before_dbt,
             before_live,
             stages,
-            go_live=swap_postgres_schemas,
+            go_live=swap_postgres_schemas if go_live else None,
         )
     finally:
         with postgres_connect(autocommit=True) as connection:

@@ -1,24 +1,36 @@
 """`interactions`: the command-line tool that scripts use (the Makefile calls it too).
 
-interactions build     build the marts with dbt and make them live atomically
+interactions build     rebuild the live version's marts with dbt and make them live atomically
 interactions serve     serve the API and website with gunicorn (PORT, default 5000)
-interactions import WORKBOOK.xlsx  land a new Excel export and make it live atomically
+interactions import WORKBOOK.xlsx  land a new Excel export as a new version, live atomically
+interactions import --preview WORKBOOK.xlsx  what the export would change; nothing changes
+interactions history   the kept versions, newest first (--json)
+interactions rollback [N]  make kept version N (default: the one before the live) live again
 interactions apikey new  print a new random API key and its SHA-256 digest (API_KEY_HASHES)
 """
 
 import argparse
+import json
 import os
 import secrets
 import sys
 
+from interactions import publish, versions
 from interactions import settings as settings_module
-from interactions.build import BuildError, build
+from interactions.build import BuildError
 
 
 def _cmd_build(args) -> int:
     settings = settings_module.load()
-    result = build(settings)
-    print(f"build: the {settings.warehouse} marts are live ({result.seconds:.1f} s)")
+    published = publish.rebuild(settings)
+    seconds = published.result.seconds
+    if published.version is None:
+        print(f"build: the {settings.warehouse} marts are live ({seconds:.1f} s)")
+    else:
+        print(
+            f"build: the {settings.warehouse} marts are live: version {published.version} "
+            f"({seconds:.1f} s)"
+        )
     return 0
 
 
@@ -27,11 +39,43 @@ def _cmd_import(args) -> int:
 
     settings = settings_module.load()
     try:
-        result = import_workbook(settings, args.workbook, echo=args.verbose)
+        result = import_workbook(
+            settings,
+            args.workbook,
+            echo=args.verbose,
+            preview=args.preview,
+            allow_shrink=args.allow_shrink,
+            note=args.note,
+        )
     except ImportFailed as error:
         print(f"interactions import: {error}", file=sys.stderr)
         return 1
     print(format_summary(result))
+    if result.refusal:  # a preview the guard would refuse
+        print(f"interactions import: {result.refusal}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_history(args) -> int:
+    settings = settings_module.load()
+    store = versions.Store(settings)
+    live = versions.live_version(settings)
+    if args.json:
+        entries = [version.history_entry(live) for version in reversed(store.versions())]
+        print(json.dumps(entries, indent=2))
+    else:
+        print(publish.format_history(store, live))
+    return 0
+
+
+def _cmd_rollback(args) -> int:
+    settings = settings_module.load()
+    published = publish.rollback(settings, args.version)
+    print(
+        f"rollback: version {published.version} of the {settings.warehouse} marts is live "
+        f"(was {published.previous}; {published.result.seconds:.1f} s); nothing was deleted"
+    )
     return 0
 
 
@@ -90,6 +134,23 @@ def parser() -> argparse.ArgumentParser:
     )
     importing.add_argument("workbook", help="the business's Excel export (.xlsx or .xlsm)")
     importing.add_argument("--verbose", action="store_true", help="also print dbt's output")
+    importing.add_argument(
+        "--preview",
+        action="store_true",
+        help="build and test it, print what it would change, change nothing (exit 1: would fail)",
+    )
+    importing.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="import even when it drops more than IMPORT_MAX_SHRINK (0.2) of the live data",
+    )
+    importing.add_argument("--note", default="", help="a note kept with the version")
+    history = commands.add_parser("history", help="the kept versions, newest first")
+    history.add_argument("--json", action="store_true", help="a JSON list")
+    rolling = commands.add_parser(
+        "rollback", help="make kept version N live again (default: the one before the live one)"
+    )
+    rolling.add_argument("version", nargs="?", type=_version_number, help="the version number")
     apikey = commands.add_parser("apikey", help="API keys for API_KEY_HASHES")
     apikey.add_subparsers(dest="apikey_command", required=True).add_parser(
         "new", help="print a new random API key and its SHA-256 digest"
@@ -97,7 +158,20 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-HANDLERS = {"build": _cmd_build, "serve": _cmd_serve, "apikey": _cmd_apikey, "import": _cmd_import}
+def _version_number(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a version is a whole number from 1, not {text!r}")
+    return int(text)
+
+
+HANDLERS = {
+    "build": _cmd_build,
+    "serve": _cmd_serve,
+    "apikey": _cmd_apikey,
+    "import": _cmd_import,
+    "history": _cmd_history,
+    "rollback": _cmd_rollback,
+}
 
 
 def main(argv=None) -> int:

@@ -1,21 +1,25 @@
-"""`interactions import WORKBOOK.xlsx`: a new workbook goes live whole, or nothing changes.
+"""`interactions import WORKBOOK.xlsx`: a new workbook becomes a new kept version and goes live
+whole, or nothing changes. `--preview` does all of it but going live, and prints the changes.
 
-Steps, each timed, all inside one atomic build (interactions/build.py):
-1. read the workbook (interactions/workbook.py) into new seed CSVs in a temporary folder
-   beside seeds/ (never inside it: dbt reads every CSV under seeds/), while a dbt process
-   starts and parses the project;
+Steps, each timed, all under the build lock, inside one atomic build (interactions/build.py):
+1. read the workbook (interactions/workbook.py) into the new version's seed CSVs, in its
+   pending folder of the version store (interactions/versions.py, outside the repository),
+   while a dbt process starts and parses the project;
 2. load those seeds in bulk into a new warehouse (interactions/landing.py) and run
-   `dbt build` on it (models, data tests, unit tests);
-3. read this summary from the new marts, then make the new warehouse live;
-4. once live, move the new seed CSVs over seeds/ (one rename each), still under the build lock.
+   `dbt build` on it (models, data tests, unit tests) with the var data_version = N;
+3. read the summary and the changes against the live version from the new marts
+   (interactions/changes.py); refuse an export that shrinks the live data too much (the
+   guard); then make the new warehouse live;
+4. once live, keep the version (its folder loses `.pending`) and drop the versions beyond
+   IMPORT_KEEP_VERSIONS (never the live one).
 
 Any error before the warehouse goes live (an unreadable workbook, a missing sheet, a failing
-dbt test) leaves the previous seeds and marts exactly as they were.
+dbt test, the guard) leaves the live version and its answers exactly as they were. No import
+writes a file in the repository.
 """
 
 import re
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +28,10 @@ import duckdb
 import psycopg
 import yaml
 
-from interactions.build import BuildError, build
-from interactions.seed_files import WORKBOOK_SEEDS, replace_seeds, seed_path, write_seed
+from interactions import versions
+from interactions.build import BuildError, build, build_lock, pause_point
+from interactions.changes import Changes, compare, connect_to_marts, format_changes
+from interactions.seed_files import WORKBOOK_SEEDS, seed_path, write_seed
 from interactions.settings import Settings
 from interactions.workbook import (
     SHEETS,
@@ -41,8 +47,7 @@ MART_SHEETS = {"customers": SHEETS[0], "interactions": SHEETS[1], "products": SH
 
 
 class ImportFailed(RuntimeError):
-    """The import stopped, and the message says why. Nothing changed, unless the message says
-    otherwise (the one case: the seed files could not be replaced once the marts were live)."""
+    """The import stopped, and the message says why. Nothing changed."""
 
 
 @dataclass
@@ -74,6 +79,11 @@ class ImportResult:
     interactions_without_topic: int = 0
     stages: dict[str, float] = field(default_factory=dict)
     dbt_output: str = ""
+    version: int = 0
+    preview: bool = False
+    changes: Changes | None = None
+    refusal: str | None = None  # why the guard refuses it (a preview reports it)
+    removed_versions: list[int] = field(default_factory=list)
 
 
 def date_formats(settings: Settings) -> DateFormats:
@@ -86,77 +96,149 @@ def date_formats(settings: Settings) -> DateFormats:
     )
 
 
-def import_workbook(settings: Settings, workbook_path, echo=False) -> ImportResult:
-    """Import the workbook at `workbook_path`; raise ImportFailed (nothing changed) on error."""
+def import_workbook(
+    settings: Settings,
+    workbook_path,
+    echo=False,
+    *,
+    preview=False,
+    allow_shrink=False,
+    note="",
+) -> ImportResult:
+    """Import the workbook at `workbook_path` as a new version; raise ImportFailed (nothing
+    changed) on error. `preview`: build and test it, compute the changes, change nothing."""
     if settings.warehouse not in ("duckdb", "postgres"):
         raise ImportFailed(
             f"import works on WAREHOUSE=duckdb or postgres, not {settings.warehouse}"
         )
     started = time.monotonic()
     workbook_path = Path(workbook_path)
-    staging_parent = settings.root / "warehouse"
-    staging_parent.mkdir(parents=True, exist_ok=True)
-    new_seeds = Path(tempfile.mkdtemp(prefix=".import-", dir=staging_parent))
-    read: list[ImportResult] = []
     try:
         formats = date_formats(settings)
-        try:
-            check_file(workbook_path)  # not a workbook at all: fail before any build starts
-        except ValueError as error:
-            raise ImportFailed(f"{error}; nothing changed") from error
-
-        def read_workbook(env):
-            read_started = time.monotonic()
-            read.append(_read_into(settings, _open(workbook_path, formats), new_seeds))
-            read[0].stages["read workbook"] = time.monotonic() - read_started
-
-        def summarize(env):
-            result = read[0]
-            summary_started = time.monotonic()
-            _read_summary(settings.warehouse, env, result)
-            result.stages["summary"] = time.monotonic() - summary_started
-
-        def replace_live_seeds():
-            result = read[0]
-            replace_started = time.monotonic()
-            try:
-                replace_seeds(new_seeds, settings.seeds_dir, WORKBOOK_SEEDS)
-            except OSError as error:  # rare: the seeds folder is not writable
-                raise ImportFailed(
-                    f"the new marts are live, but the seed files could not be replaced "
-                    f"({error}); fix that and import the workbook again"
-                ) from error
-            result.stages["replace seeds"] = time.monotonic() - replace_started
-
-        try:
-            built = build(
+        check_file(workbook_path)  # not a workbook at all: fail before any build starts
+        allowed_shrink = versions.max_shrink()
+        keep = versions.keep_versions()
+    except ValueError as error:
+        raise ImportFailed(f"{error}; nothing changed") from error
+    try:
+        with build_lock(settings):
+            return _import_locked(
                 settings,
+                workbook_path,
+                formats,
                 echo=echo,
-                before_dbt=read_workbook,
-                seeds_dir=new_seeds,
-                before_live=summarize,
-                after_live=replace_live_seeds,
+                preview=preview,
+                allowed_shrink=None if allow_shrink else allowed_shrink,
+                keep=keep,
+                note=note,
+                started=started,
             )
-        except BuildError as error:
-            raise ImportFailed(_build_failure(error)) from error
-        except (ValueError, OSError, psycopg.Error, duckdb.Error) as error:
-            raise ImportFailed(
-                f"{error}; nothing changed: the previous data is still live"
-            ) from error
+    except BuildError as error:
+        raise ImportFailed(_build_failure(error)) from error
+    except (ValueError, OSError, psycopg.Error, duckdb.Error) as error:
+        raise ImportFailed(f"{error}; nothing changed: the previous data is still live") from error
+
+
+def _import_locked(
+    settings, workbook_path, formats, *, echo, preview, allowed_shrink, keep, note, started
+) -> ImportResult:
+    store = versions.Store(settings)
+    live = versions.live_version(settings)
+    store.recover(live)
+    number = store.next_number(live)
+    kept = versions.kept_after_import(store, number, keep)
+    record = versions.Version(
+        version=number,
+        imported_at=versions.utc_now(),
+        file=workbook_path.name,
+        sha256=versions.file_sha256(workbook_path),
+        note=note,
+    )
+    pending = store.new_pending(number)
+    landing = store.landing_folder()
+    data_versions = versions.write_data_versions(
+        landing / f"{versions.DATA_VERSIONS_SEED}.csv",
+        [store.read(n) for n in kept if n != number] + [record],
+    )
+    read: list[ImportResult] = []
+    committed = False
+
+    def read_workbook(env):
+        pause_point("read")
+        read_started = time.monotonic()
+        read.append(_read_into(settings, _open(workbook_path, formats), pending))
+        read[0].stages["read workbook"] = time.monotonic() - read_started
+
+    def check_and_record(env):
         result = read[0]
-        result.dbt_output = built.dbt_output
-        result.stages = {
-            "read workbook": result.stages["read workbook"],
-            "load": built.stages["load"],
-            "dbt build": built.stages["dbt build"],
-            "summary": result.stages["summary"],
-            "go live": built.stages["go live"],
-            "replace seeds": result.stages["replace seeds"],
-            "total": time.monotonic() - started,
-        }
-        return result
+        summary_started = time.monotonic()
+        _read_summary(settings.warehouse, env, result)
+        result.changes = compare(settings.warehouse, env, settings.duckdb_path, live)
+        result.stages["summary"] = time.monotonic() - summary_started
+        if allowed_shrink is not None:
+            result.refusal = result.changes.shrink_refusal(allowed_shrink)
+        if result.refusal and not preview:
+            raise ImportFailed(f"{result.refusal}; nothing changed")
+        _record_figures(record, result)
+        store.write(record, pending)
+
+    def keep_version():
+        nonlocal committed
+        result = read[0]
+        keep_started = time.monotonic()
+        pause_point("commit")
+        store.commit(number)
+        committed = True
+        pause_point("retain")
+        result.removed_versions = store.retain(kept)
+        result.stages["keep version"] = time.monotonic() - keep_started
+
+    seed_files = {seed: seed_path(pending, seed) for seed in WORKBOOK_SEEDS}
+    seed_files[versions.DATA_VERSIONS_SEED] = data_versions
+    try:
+        built = build(
+            settings,
+            echo=echo,
+            before_dbt=read_workbook,
+            seed_files=seed_files,
+            data_version=number,
+            before_live=check_and_record,
+            after_live=keep_version,
+            go_live=not preview,
+            locked=True,
+        )
     finally:
-        shutil.rmtree(new_seeds, ignore_errors=True)
+        if not committed:
+            shutil.rmtree(pending, ignore_errors=True)
+        shutil.rmtree(landing, ignore_errors=True)
+    result = read[0]
+    result.dbt_output = built.dbt_output
+    result.version = number
+    result.preview = preview
+    result.stages = {
+        "read workbook": result.stages["read workbook"],
+        "load": built.stages["load"],
+        "dbt build": built.stages["dbt build"],
+        "summary": result.stages["summary"],
+        **({} if preview else {"go live": built.stages["go live"]}),
+        **({} if preview else {"keep version": result.stages["keep version"]}),
+        "total": time.monotonic() - started,
+    }
+    return result
+
+
+def _record_figures(record: versions.Version, result: ImportResult) -> None:
+    record.interactions_counted = result.interactions_counted
+    record.rows_quarantined = sum(sheet.rows_quarantined for sheet in result.sheets)
+    record.customers_counted = result.changes.candidate_customers if result.changes else None
+    record.sheets = {
+        mart_sheet: {
+            "landed": figures.rows_read,
+            "counted": figures.rows_counted,
+            "quarantined": figures.rows_quarantined,
+        }
+        for mart_sheet, figures in zip(MART_SHEETS, result.sheets, strict=True)
+    }
 
 
 def _open(workbook_path: Path, formats: DateFormats) -> Workbook:
@@ -227,22 +309,10 @@ BUILD_FIGURES = (
 )
 
 
-def _connect_to_marts(warehouse: str, env: dict[str, str]):
-    """A connection whose search path is the new marts (marts__next on PostgreSQL)."""
-    if warehouse == "duckdb":
-        connection = duckdb.connect(env["DUCKDB_PATH"], read_only=True)
-        connection.execute("set search_path = 'marts'")
-        return connection
-    connection = psycopg.connect(connect_timeout=5)
-    marts = "marts" + env.get("DBT_SCHEMA_SUFFIX", "")
-    connection.execute("select set_config('search_path', %s, false)", [marts])
-    return connection
-
-
 def _read_summary(warehouse: str, env: dict[str, str], result: ImportResult) -> None:
     """The summary's figures, read from the new marts before they go live."""
     sheets = dict(zip(MART_SHEETS, result.sheets, strict=True))
-    with _connect_to_marts(warehouse, env) as connection:
+    with connect_to_marts(warehouse, env) as connection:
 
         def rows(query: str) -> list[tuple]:
             return connection.execute(query).fetchall()
@@ -273,9 +343,22 @@ def _read_summary(warehouse: str, env: dict[str, str], result: ImportResult) -> 
 def format_summary(result: ImportResult) -> str:
     """The report printed at the end of an import."""
     width = max(len(figures.name) for figures in result.sheets) + 2
+    if result.preview:
+        outcome = (
+            "would be refused by the shrink guard (IMPORT_MAX_SHRINK; see below)"
+            if result.refusal
+            else f"would go live as version {result.version}; nothing changed"
+        )
+        headline = (
+            f"Preview of {result.workbook.name} on the {result.warehouse} warehouse: it {outcome}."
+        )
+    else:
+        headline = (
+            f"Imported {result.workbook.name} into the {result.warehouse} warehouse: version "
+            f"{result.version} is live."
+        )
     lines = [
-        f"Imported {result.workbook.name} into the {result.warehouse} warehouse: the new seeds "
-        "and marts are live.",
+        headline,
         "",
         f"{'sheet':<{width}}{'rows read':>10}{'counted':>10}{'quarantined':>13}",
     ]
@@ -303,6 +386,11 @@ def format_summary(result: ImportResult) -> str:
     if result.warnings:
         lines.append(f"Warnings: {len(result.warnings)}")
         lines += [f"  {warning}" for warning in result.warnings]
+    if result.changes is not None:
+        lines += format_changes(result.changes)
+    if result.removed_versions:
+        removed = ", ".join(map(str, result.removed_versions))
+        lines.append(f"Versions removed (IMPORT_KEEP_VERSIONS): {removed}")
     stages = ", ".join(
         f"{name} {seconds:.1f} s" for name, seconds in result.stages.items() if name != "total"
     )

@@ -46,12 +46,17 @@ def csv_header(path: Path) -> list[str]:
 
 
 def load_seeds(warehouse: str, env: dict[str, str], seeds_dir: Path) -> dict[str, int]:
-    """Load every workbook seed from `seeds_dir` into the warehouse that `env` points at.
+    """Load every workbook seed from `seeds_dir` into the warehouse that `env` points at."""
+    files = {seed: seed_path(seeds_dir, seed) for seed in WORKBOOK_SEEDS}
+    return load_seed_files(warehouse, env, files)
+
+
+def load_seed_files(warehouse: str, env: dict[str, str], files: dict[str, Path]) -> dict[str, int]:
+    """Load each seed's CSV file (seed name -> path) into the warehouse that `env` points at.
 
     `env` is the new warehouse's environment from build.py: DUCKDB_PATH (the file being built)
     or DBT_SCHEMA_SUFFIX (PostgreSQL, with the PG* variables). Returns rows landed per seed.
     """
-    files = {seed: seed_path(seeds_dir, seed) for seed in WORKBOOK_SEEDS}
     headers = {seed: csv_header(path) for seed, path in files.items()}
     if warehouse == "duckdb":
         return _load_duckdb(Path(env["DUCKDB_PATH"]), files, headers)

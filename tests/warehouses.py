@@ -15,7 +15,7 @@ import pytest
 from psycopg import sql
 
 from interactions import settings as settings_module
-from interactions.build import build
+from interactions.publish import rebuild
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,8 +89,9 @@ def postgres_database(prefix="interactions_test"):
 
 
 def build_warehouse(warehouse: str, home: Path, echo=False):
-    """Build `home`'s project into its own warehouse (DuckDB file under home/warehouse, or
-    the current PGDATABASE); return the settings used and the build's result."""
+    """`interactions build` of `home`'s project into its own warehouse (DuckDB file under
+    home/warehouse, or the current PGDATABASE): the live version again, or seeds/ as version 1
+    on the first build; return the settings used and the build's result."""
     environ = {
         **os.environ,
         "WAREHOUSE": warehouse,
@@ -99,7 +100,7 @@ def build_warehouse(warehouse: str, home: Path, echo=False):
     }
     settings = settings_module.load(environ)
     with mock.patch.dict(os.environ, environ):
-        result = build(settings, echo=echo)
+        result = rebuild(settings, echo=echo).result
     return settings, result
 
 

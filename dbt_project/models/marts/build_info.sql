@@ -1,5 +1,7 @@
 {#- One row, built after every other mart (and after their tests pass, under dbt build):
-    its built_at is the time of the last successful build. -#}
+    its built_at is the time of the last successful build, its data_version the version it
+    made live. -#}
+-- depends_on: {{ ref('data_versions') }}
 with
 
 interactions as (
@@ -80,6 +82,7 @@ customer_type_channel_figures as (
 final as (
 
     select
+        cast({{ var('data_version') }} as bigint) as data_version,
         interaction_figures.interactions_counted,
         interaction_figures.interactions_without_topic,
         customer_figures.customers_not_in_sheet,

@@ -20,6 +20,24 @@ counted as (
     from interactions
     where quarantine_reason is null
 
+),
+
+keyed as (
+
+    select
+        *,
+        {{ dbt.concat([
+            dbt.cast('interaction_started_at', dbt.type_string()),
+            "'|'", 'channel',
+            "'|'", dbt.cast('customer_id', dbt.type_string()),
+            "'|'", dbt.cast(
+                'row_number() over (partition by interaction_started_at, channel, customer_id'
+                ~ ' order by interaction_id)',
+                dbt.type_string())
+        ]) }} as interaction_key
+
+    from counted
+
 )
 
-select * from counted
+select * from keyed

@@ -1,0 +1,24 @@
+with
+
+source as (
+
+    select * from {{ ref('raw_data_versions') }}
+
+),
+
+renamed as (
+
+    select
+        cast(trim(version) as bigint) as version,
+        file_name,
+        file_sha256,
+        coalesce(note, '') as note,
+        cast(trim(interactions_counted) as bigint) as interactions_counted,
+        cast(trim(rows_quarantined) as bigint) as rows_quarantined,
+        cast(trim(imported_at) as timestamp) as imported_at
+
+    from source
+
+)
+
+select * from renamed

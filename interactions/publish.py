@@ -1,0 +1,159 @@
+"""`interactions build` and `interactions rollback`: make a kept version live, atomically.
+
+- build: rebuilds the live version from its kept seeds with the project as it is now (a
+  changed model, a new rule); with nothing live, the newest kept version; with no version
+  kept, the repository's seeds/ become version 1 (the sample).
+- rollback N: builds version N from its kept seeds and makes it live; without N, the newest
+  kept version before the live one. It deletes nothing, and no new version is made.
+
+Both go through the same atomic build as an import (interactions/build.py: a new DuckDB file
+renamed over the live one, or PostgreSQL schemas swapped in one transaction), under the build
+lock, after finishing what a killed command left (versions.Store.recover). Spark builds are
+not versioned: `interactions build` on Spark builds seeds/ as before.
+"""
+
+import shutil
+from dataclasses import dataclass, field
+
+from interactions import versions
+from interactions.build import BuildResult, build, build_lock
+from interactions.changes import read_figures
+from interactions.settings import Settings
+
+
+@dataclass
+class Published:
+    version: int | None  # None: a Spark build, which is not versioned
+    previous: int | None
+    result: BuildResult
+    kept: list[int] = field(default_factory=list)
+
+
+def rebuild(settings: Settings, echo=True) -> Published:
+    """`interactions build`."""
+    if settings.warehouse not in ("duckdb", "postgres"):
+        return Published(None, None, build(settings, echo=echo))
+    with build_lock(settings):
+        store = versions.Store(settings)
+        live = versions.live_version(settings)
+        store.recover(live)
+        kept = store.numbers()
+        if live in kept:
+            return _publish(settings, store, live, live, echo)
+        if kept:
+            return _publish(settings, store, kept[-1], live, echo)
+        number = store.next_number(live)
+        record = versions.sample_version(settings)
+        record.version = number
+        pending = store.new_pending(number)
+        store.write(record, pending)
+        return _publish(settings, store, number, live, echo, pending=pending)
+
+
+def rollback(settings: Settings, number: int | None = None, echo=False) -> Published:
+    """`interactions rollback [N]`."""
+    if settings.warehouse not in ("duckdb", "postgres"):
+        raise versions.VersionError(
+            f"rollback works on WAREHOUSE=duckdb or postgres, not {settings.warehouse}"
+        )
+    with build_lock(settings):
+        store = versions.Store(settings)
+        live = versions.live_version(settings)
+        store.recover(live)
+        kept = store.numbers()
+        if number is None:
+            earlier = [n for n in kept if live is not None and n < live]
+            if not earlier:
+                raise versions.VersionError(
+                    f"no kept version before the live one ({live}) to go back to; "
+                    f"kept: {', '.join(map(str, kept)) or 'none'}; nothing changed"
+                )
+            number = earlier[-1]
+        if number not in kept:
+            raise versions.VersionError(
+                f"version {number} is not kept (kept: {', '.join(map(str, kept)) or 'none'});"
+                " nothing changed"
+            )
+        return _publish(settings, store, number, live, echo)
+
+
+def _publish(settings, store, number, live, echo, pending=None) -> Published:
+    """Build version `number` from its seeds and make it live; record its figures."""
+    folder = pending or store.folder(number)
+    record = store.read(number, folder)
+    listed = [store.read(n) for n in store.numbers() if n != number] + [record]
+    landing = store.landing_folder()
+    data_versions = versions.write_data_versions(
+        landing / f"{versions.DATA_VERSIONS_SEED}.csv", listed
+    )
+    seed_files = store.seed_files(number, folder)
+    seed_files[versions.DATA_VERSIONS_SEED] = data_versions
+
+    def record_figures(env):
+        figures = read_figures(settings.warehouse, env)
+        record.interactions_counted = figures["interactions_counted"]
+        record.rows_quarantined = figures["rows_quarantined"]
+        record.customers_counted = figures["customers_counted"]
+        record.sheets = figures["sheets"]
+        if pending is not None:
+            store.write(record, pending)
+
+    def keep():
+        if pending is not None:
+            store.commit(number)
+        else:
+            store.write(record, folder)  # the figures of this build of the version
+
+    try:
+        result = build(
+            settings,
+            echo=echo,
+            seed_files=seed_files,
+            data_version=number,
+            before_live=record_figures,
+            after_live=keep,
+            locked=True,
+        )
+    finally:
+        shutil.rmtree(landing, ignore_errors=True)
+        if pending is not None and pending.exists():
+            shutil.rmtree(pending, ignore_errors=True)
+    return Published(number, live, result, store.numbers())
+
+
+def format_history(store: versions.Store, live: int | None) -> str:
+    """`interactions history`: newest first, the live one marked."""
+    rows = [("version", "imported at", "file", "sha256", "interactions", "quarantined", "live")]
+    for version in reversed(store.versions()):
+        rows.append(
+            (
+                str(version.version),
+                version.imported_at,
+                version.file,
+                version.sha256[:12],
+                _figure(version.interactions_counted),
+                _figure(version.rows_quarantined),
+                "*" if version.version == live else "",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    right = {0, 4, 5}
+    lines = [
+        "  ".join(
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]
+    if len(rows) == 1:
+        lines.append("(no version kept yet: `interactions build` makes the sample version 1)")
+    keep = versions.keep_versions()
+    lines.append(
+        f"Kept: the newest {keep} versions (IMPORT_KEEP_VERSIONS) and the live one; "
+        f"store: {store.root}"
+    )
+    return "\n".join(lines)
+
+
+def _figure(value) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,306 @@
+"""Kept versions of the data: every successful import (and the sample seeds' first build) is a
+version N = 1, 2, 3, ... whose seed files are kept, so any kept version can be made live again.
+
+A version lives in a folder of its own under the version store (`warehouse/versions/<target>/`,
+outside the repository; VERSIONS_DIR overrides): `N/` holds the version's three workbook seed
+CSVs and `version.json` (number, imported_at, file name and sha256, note, figures). Version 1,
+the sample, has no CSVs of its own: its seeds are the repository's `seeds/`.
+
+The live version is recorded in the live warehouse itself (`marts.build_info.data_version`),
+so it changes in the same rename or schema-swap transaction as the marts. A version folder is
+written as `N.pending` and renamed to `N` once the warehouse with data_version N is live: a
+command killed in between leaves a `.pending` folder that the next command completes (the
+warehouse says N is live) or removes (it never went live). Retention renames a folder to
+`.deleting-N` before removing it. Every change happens under the build lock (build.py).
+"""
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import psycopg
+
+from interactions.seed_files import WORKBOOK_SEEDS, seed_path
+from interactions.settings import Settings
+
+VERSION_FILE = "version.json"
+PENDING = ".pending"
+DELETING = ".deleting-"
+# The seed the kept versions land as, beside the workbook's (loaded in bulk, like them).
+DATA_VERSIONS_SEED = "raw_data_versions"
+DATA_VERSIONS_COLUMNS = (
+    "version",
+    "imported_at",
+    "file_name",
+    "file_sha256",
+    "note",
+    "interactions_counted",
+    "rows_quarantined",
+)
+SAMPLE_FILE = "seeds/"
+DEFAULT_KEEP = 20
+DEFAULT_MAX_SHRINK = 0.2
+
+
+class VersionError(ValueError):
+    """A version command cannot be carried out; the message says why (nothing changed)."""
+
+
+@dataclass
+class Version:
+    version: int
+    imported_at: str  # UTC, ISO 8601 ('2026-11-30T21:40:00Z')
+    file: str
+    sha256: str
+    note: str = ""
+    interactions_counted: int | None = None
+    rows_quarantined: int | None = None
+    customers_counted: int | None = None
+    # sheet ('customers', 'interactions', 'products') -> {'landed', 'counted', 'quarantined'}
+    sheets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def history_entry(self, live: int | None) -> dict:
+        """The keys of `interactions history --json` and GET /api/v1/versions, in order."""
+        return {
+            "version": self.version,
+            "imported_at": self.imported_at,
+            "file": self.file,
+            "sha256": self.sha256,
+            "interactions_counted": self.interactions_counted,
+            "rows_quarantined": self.rows_quarantined,
+            "is_live": self.version == live,
+        }
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def file_sha256(*paths: Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def environment_setting(name: str, default, kind, check, meaning: str):
+    """A setting from the environment, or a clear error naming it."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not check(value):
+        raise VersionError(f"{name} must be {meaning}, not {text!r}")
+    return value
+
+
+def keep_versions() -> int:
+    return environment_setting(
+        "IMPORT_KEEP_VERSIONS", DEFAULT_KEEP, int, lambda n: n >= 1, "a whole number from 1"
+    )
+
+
+def max_shrink() -> float:
+    return environment_setting(
+        "IMPORT_MAX_SHRINK",
+        DEFAULT_MAX_SHRINK,
+        float,
+        lambda x: 0 <= x <= 1,
+        "a fraction from 0 to 1 (0.2 refuses an import that drops over 20%)",
+    )
+
+
+def store_root(settings: Settings) -> Path:
+    """Where this warehouse's versions are kept: one store per DuckDB file or database."""
+    configured = os.environ.get("VERSIONS_DIR")
+    if configured:
+        return Path(configured)
+    base = settings.root / "warehouse" / "versions"
+    if settings.warehouse == "duckdb":
+        return settings.duckdb_path.parent / "versions" / f"duckdb-{settings.duckdb_path.stem}"
+    host = os.environ.get("PGHOST", "127.0.0.1").replace("/", "_")
+    port = os.environ.get("PGPORT", "5432")
+    database = os.environ.get("PGDATABASE", "interactions")
+    return base / f"postgres-{database}@{host}-{port}"
+
+
+class Store:
+    """The version folders of one warehouse (see the module docstring)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.root = store_root(settings)
+
+    # --- reading -----------------------------------------------------------------------
+
+    def numbers(self) -> list[int]:
+        """The kept (committed) versions, oldest first."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            int(path.name)
+            for path in self.root.iterdir()
+            if path.name.isdigit() and (path / VERSION_FILE).is_file()
+        )
+
+    def folder(self, number: int) -> Path:
+        return self.root / str(number)
+
+    def pending_folder(self, number: int) -> Path:
+        return self.root / f"{number}{PENDING}"
+
+    def read(self, number: int, folder: Path | None = None) -> Version:
+        path = (folder or self.folder(number)) / VERSION_FILE
+        try:
+            return Version(**json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError as error:
+            raise VersionError(f"version {number} is not kept{self._kept_list()}") from error
+
+    def versions(self) -> list[Version]:
+        return [self.read(number) for number in self.numbers()]
+
+    def _kept_list(self) -> str:
+        numbers = self.numbers()
+        return f" (kept: {', '.join(map(str, numbers))})" if numbers else " (none is kept)"
+
+    def seed_files(self, number: int, folder: Path | None = None) -> dict[str, Path]:
+        """The version's workbook seed CSVs: its own, or the repository's seeds/ (the sample)."""
+        folder = folder or self.folder(number)
+        own = {seed: seed_path(folder, seed) for seed in WORKBOOK_SEEDS}
+        if all(path.is_file() for path in own.values()):
+            return own
+        return {seed: seed_path(self.settings.seeds_dir, seed) for seed in WORKBOOK_SEEDS}
+
+    def next_number(self, live: int | None) -> int:
+        taken = [*self.numbers(), live or 0]
+        if self.root.is_dir():
+            taken += [
+                int(path.name.removesuffix(PENDING))
+                for path in self.root.iterdir()
+                if path.name.endswith(PENDING) and path.name.removesuffix(PENDING).isdigit()
+            ]
+        return max(taken) + 1
+
+    # --- writing (under the build lock) ---------------------------------------------------
+
+    def recover(self, live: int | None) -> None:
+        """Finish or undo what a killed command left: see the module docstring."""
+        if not self.root.is_dir():
+            return
+        for path in self.root.iterdir():
+            name = path.name
+            if name.endswith(PENDING) and name.removesuffix(PENDING).isdigit():
+                number = int(name.removesuffix(PENDING))
+                if number == live and (path / VERSION_FILE).is_file():
+                    os.replace(path, self.folder(number))  # it went live: keep it
+                else:
+                    shutil.rmtree(path, ignore_errors=True)
+            elif name.startswith(DELETING) or name.startswith(".landing"):
+                shutil.rmtree(path, ignore_errors=True)
+        # Folders of the import before versions (plain-text copies of the sheets).
+        for path in (self.settings.root / "warehouse").glob(".import-*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def new_pending(self, number: int) -> Path:
+        folder = self.pending_folder(number)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        return folder
+
+    def write(self, version: Version, folder: Path) -> None:
+        """version.json in `folder`, replaced atomically."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / VERSION_FILE
+        staged = folder / f".{VERSION_FILE}.writing"
+        staged.write_text(json.dumps(asdict(version), indent=2) + "\n", encoding="utf-8")
+        os.replace(staged, path)
+
+    def commit(self, number: int) -> None:
+        """The pending version went live: keep it."""
+        os.replace(self.pending_folder(number), self.folder(number))
+
+    def retain(self, keep: list[int]) -> list[int]:
+        """Remove every kept version not in `keep`; return the removed numbers."""
+        removed = []
+        for number in self.numbers():
+            if number in keep:
+                continue
+            doomed = self.root / f"{DELETING}{number}"
+            os.replace(self.folder(number), doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
+            removed.append(number)
+        return removed
+
+    def landing_folder(self) -> Path:
+        """A scratch folder for one build's generated seeds (the data versions list)."""
+        folder = self.root / ".landing"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        return folder
+
+
+def kept_after_import(store: Store, number: int, keep: int) -> list[int]:
+    """The versions kept once `number` (the newest) is live: the newest `keep`."""
+    return sorted([*store.numbers(), number])[-keep:]
+
+
+def write_data_versions(path: Path, versions: list[Version]) -> Path:
+    """The kept versions as the raw_data_versions seed (every value as text)."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(DATA_VERSIONS_COLUMNS)
+        for version in sorted(versions, key=lambda item: item.version):
+            writer.writerow(
+                [
+                    version.version,
+                    version.imported_at.removesuffix("Z").replace("T", " "),
+                    version.file,
+                    version.sha256,
+                    version.note,
+                    "" if version.interactions_counted is None else version.interactions_counted,
+                    "" if version.rows_quarantined is None else version.rows_quarantined,
+                ]
+            )
+    return path
+
+
+def live_version(settings: Settings) -> int | None:
+    """The version the live warehouse serves (build_info.data_version), or None when nothing
+    versioned is live (no warehouse yet, or one built before versions)."""
+    query = "select data_version from marts.build_info"
+    try:
+        if settings.warehouse == "duckdb":
+            if not settings.duckdb_path.exists():
+                return None
+            with duckdb.connect(str(settings.duckdb_path), read_only=True) as connection:
+                row = connection.execute(query).fetchone()
+        else:
+            with psycopg.connect(connect_timeout=5) as connection:
+                row = connection.execute(query).fetchone()
+    except (duckdb.CatalogException, duckdb.BinderException) as error:
+        del error
+        return None
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
+        return None
+    except psycopg.errors.InvalidSchemaName:
+        return None
+    if row is None or not row[0]:
+        return None
+    return int(row[0])
+
+
+def sample_version(settings: Settings) -> Version:
+    """Version 1 when the first build is of the sample seeds in seeds/."""
+    files = [seed_path(settings.seeds_dir, seed) for seed in WORKBOOK_SEEDS]
+    return Version(version=1, imported_at=utc_now(), file=SAMPLE_FILE, sha256=file_sha256(*files))
