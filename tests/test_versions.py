@@ -1,0 +1,386 @@
+"""Versions on DuckDB and PostgreSQL: every import is a kept version, with preview, the shrink
+guard, history, rollback, retention, and a plain `dbt build` that never touches what is served.
+
+The issue's "done when", as one story per warehouse: the sample is version 1; import A (2);
+`--preview` B shows its diff while the answers stay byte-identical; import B (3); history lists
+3, 2, 1 with 3 live; `rollback 2` serves A's answers exactly; an export with a tenth of the live
+interactions is refused with both figures and changes nothing; a plain dbt build changes no
+answer.
+"""
+
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import psycopg
+import pytest
+
+from interactions import versions
+from interactions.settings import load as load_settings
+from tests.warehouses import build_warehouse, copy_project, postgres_database
+
+PATHS = [
+    "/api/v1/interactions/1",
+    "/api/v1/interactions/3",
+    "/api/v1/interactions/5",
+    "/api/v1/interactions/6",
+    "/api/v1/interactions/3/topics",
+    "/api/v1/interactions/by-customer-type",
+    "/api/v1/customers?limit=50",
+    "/api/v1/topics",
+    "/api/v1/channels",
+    "/api/v1/data-quality",
+]
+D = datetime.datetime
+CUSTOMERS_A = [
+    [1, "Jedi", "Red"],
+    [2, "Batman", "Orange"],
+    [3, "Santa Claus", "Blue"],
+    [4, "Yoda", "Red"],
+    [5, "Ghost", "Red"],
+    [11, "Alf", "Blue"],
+    [12, "Neo", "Red"],
+]
+INTERACTIONS_A = [
+    [D(2019, 10, day, 9, 0), ("Email", "Call", "Bird")[day % 3], 1 + day % 3]
+    for day in range(1, 21)
+]
+# B: customer 3 turns Red, 5 leaves, 6 arrives; the first interaction is gone, a call of
+# customer 6 is new, a Pigeon is quarantined; the topic Wood is new.
+CUSTOMERS_B = [
+    [1, "Jedi", "Red"],
+    [2, "Batman", "Orange"],
+    [3, "Santa Claus", "Red"],
+    [4, "Yoda", "Red"],
+    [6, "Elf", "Blue"],
+    [11, "Alf", "Blue"],
+    [12, "Neo", "Red"],
+]
+INTERACTIONS_B = [
+    *INTERACTIONS_A[1:],
+    [D(2019, 11, 1, 9, 0), "Call", 6],
+    [D(2019, 11, 2, 9, 0), "Pigeon", 6],
+]
+PRODUCTS = [["10-2019", "Sand"]]
+
+
+def workbook(path: Path, customers, interactions, products) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, header, rows in (
+        ("Customers", ["Customer_Id", "Occupation", "Type"], customers),
+        ("External interactions", ["Date Start", "Interaction", "Customers"], interactions),
+        ("Products of discussion", ["Date", "Product"], products),
+    ):
+        sheet = book.create_sheet(name)
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+class Warehouse:
+    """A project copy whose sample build (version 1) is live on one warehouse."""
+
+    def __init__(self, name: str, home: Path, database: str | None):
+        self.name = name
+        self.home = home
+        self.environ = {
+            "WAREHOUSE": name,
+            "INTERACTIONS_HOME": str(home),
+            "DUCKDB_PATH": str(home / "warehouse" / "interactions.duckdb"),
+        }
+        if database:
+            self.environ["PGDATABASE"] = database
+        self.settings = load_settings(self.environ)
+
+    def run(self, *args, **extra_env) -> subprocess.CompletedProcess:
+        interactions = Path(sys.executable).with_name("interactions")
+        return subprocess.run(  # noqa: S603
+            [str(interactions), *args],
+            env={**os.environ, **self.environ, **extra_env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    def ok(self, *args, **extra_env) -> str:
+        done = self.run(*args, **extra_env)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return done.stdout
+
+    def history(self) -> list[dict]:
+        return json.loads(self.ok("history", "--json"))
+
+    def answers(self) -> dict[str, bytes]:
+        """The API's answers, byte for byte (data-quality without its built_at), from a new
+        app: on PostgreSQL a long-lived app's answer cache follows a build by a notification,
+        a moment after the command returns (tests/test_cache.py tests that)."""
+        from api import create_app
+        from api.warehouse import close_reader
+
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in self.environ.items():
+                patch.setenv(name, value)
+            patch.delenv("API_KEY_HASHES", raising=False)
+            app = create_app({"TESTING": True})
+            try:
+                client = app.test_client()
+                bodies = {}
+                for path in PATHS:
+                    response = client.get(path)
+                    assert response.status_code in (200, 404), (path, response.data)
+                    body = b"%d " % response.status_code + response.data
+                    if path == "/api/v1/data-quality":
+                        data = response.get_json()
+                        data["data"].pop("built_at")
+                        body = b"200 " + json.dumps(data).encode()
+                    bodies[path] = body
+            finally:
+                close_reader(app)
+        return bodies
+
+    def leftovers(self) -> list[str]:
+        """What a finished command must not leave: pending versions, scratch folders, a
+        DuckDB file being built, PostgreSQL __next schemas, dbt processes."""
+        store = versions.Store(self.settings).root
+        found = [p.name for p in store.iterdir() if not p.name.isdigit()]
+        found += [p.name for p in (self.home / "warehouse").iterdir() if "building" in p.name]
+        found += [p.name for p in (self.home / "warehouse").glob(".import-*")]
+        if self.name == "postgres":
+            with psycopg.connect(dbname=self.environ["PGDATABASE"]) as connection:
+                found += [
+                    name
+                    for (name,) in connection.execute(
+                        "select nspname from pg_namespace where nspname like '%%\\_\\_%%'"
+                    )
+                ]
+        return sorted(found)
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request, tmp_path, monkeypatch):
+    monkeypatch.delenv("IMPORT_MAX_SHRINK", raising=False)
+    monkeypatch.delenv("IMPORT_KEEP_VERSIONS", raising=False)
+    monkeypatch.delenv("VERSIONS_DIR", raising=False)
+    home = copy_project(tmp_path / "project")
+    if request.param == "postgres":
+        with postgres_database() as dbname:
+            build_warehouse("postgres", home)
+            yield Warehouse("postgres", home, dbname)
+    else:
+        build_warehouse("duckdb", home)
+        yield Warehouse("duckdb", home, None)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
+    a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
+    b = workbook(tmp_path / "B.xlsx", CUSTOMERS_B, INTERACTIONS_B, [*PRODUCTS, ["11-2019", "Wood"]])
+    seeds_before = {p.name: p.read_bytes() for p in (warehouse.home / "seeds").iterdir()}
+
+    out = warehouse.ok("import", "--note", "the first real export", str(a))
+    assert out.startswith(
+        f"Imported A.xlsx into the {warehouse.name} warehouse: version 2 is live."
+    )
+    answers_a = warehouse.answers()
+    assert answers_a["/api/v1/interactions/1"] == (
+        b'200 {"data":{"customer_id":1,"interactions":{"Email":6,"Call":0,"Bird":0}}}\n'
+    )
+    assert answers_a["/api/v1/interactions/6"].startswith(b"404 ")
+
+    # --preview: the diff, exit 0, and nothing served changes.
+    preview = warehouse.run("import", "--preview", str(b))
+    assert preview.returncode == 0, preview.stderr
+    assert preview.stdout.startswith(
+        f"Preview of B.xlsx on the {warehouse.name} warehouse: it would go live as version 3;"
+        " nothing changed.\n"
+    )
+    diff = preview.stdout[preview.stdout.index("Changes against") :]
+    assert diff.split("\nTime per stage")[0] == (
+        "Changes against the live version 2:\n"
+        "  customers: 7 -> 7 (1 added, 1 removed, 1 changed)\n"
+        "    added: 6\n"
+        "    removed: 5\n"
+        "    changed: customer 3: type 'Blue' -> 'Red'\n"
+        "  interactions: 20 -> 20 (1 added, 1 removed)\n"
+        "    Email: 6 -> 6\n"
+        "    Call: 7 -> 7\n"
+        "    Bird: 7 -> 7\n"
+        "  quarantined rows by reason:\n"
+        "    interactions: unknown channel: 0 -> 1\n"
+        "  topics added: Wood; removed: none"
+    )
+    assert warehouse.answers() == answers_a
+    assert [v["version"] for v in warehouse.history()] == [2, 1]
+    assert warehouse.leftovers() == []
+
+    out = warehouse.ok("import", str(b))
+    assert out.startswith(
+        f"Imported B.xlsx into the {warehouse.name} warehouse: version 3 is live."
+    )
+    answers_b = warehouse.answers()
+    assert answers_b["/api/v1/interactions/6"] == (
+        b'200 {"data":{"customer_id":6,"interactions":{"Email":0,"Call":1,"Bird":0}}}\n'
+    )
+
+    history = warehouse.history()
+    store = versions.Store(warehouse.settings)
+    sample_sha = versions.file_sha256(
+        *(warehouse.home / "seeds" / f"{seed}.csv" for seed in versions.WORKBOOK_SEEDS)
+    )
+    assert [{k: v for k, v in entry.items() if k != "imported_at"} for entry in history] == [
+        {
+            "version": 3,
+            "file": "B.xlsx",
+            "sha256": sha256(b),
+            "interactions_counted": 20,
+            "rows_quarantined": 1,
+            "is_live": True,
+        },
+        {
+            "version": 2,
+            "file": "A.xlsx",
+            "sha256": sha256(a),
+            "interactions_counted": 20,
+            "rows_quarantined": 0,
+            "is_live": False,
+        },
+        {
+            "version": 1,
+            "file": "seeds/",
+            "sha256": sample_sha,
+            "interactions_counted": 4,
+            "rows_quarantined": 0,
+            "is_live": False,
+        },
+    ]
+    assert all(entry["imported_at"].endswith("Z") for entry in history)
+    assert store.read(2).note == "the first real export"
+    assert store.read(3).sheets == {
+        "customers": {"landed": 7, "counted": 7, "quarantined": 0},
+        "interactions": {"landed": 21, "counted": 20, "quarantined": 1},
+        "products": {"landed": 2, "counted": 2, "quarantined": 0},
+    }
+    # No import wrote a file in the repository: seeds/ is still the sample.
+    assert {p.name: p.read_bytes() for p in (warehouse.home / "seeds").iterdir()} == seeds_before
+    printed = warehouse.ok("history")
+    assert printed.splitlines()[0].split() == [
+        "version",
+        "imported",
+        "at",
+        "file",
+        "sha256",
+        "interactions",
+        "quarantined",
+        "live",
+    ]
+    assert printed.splitlines()[1].split()[-1] == "*"
+    assert printed.splitlines()[1].split()[3] == sha256(b)[:12]
+
+    # rollback 2: A's answers exactly.
+    out = warehouse.ok("rollback", "2")
+    assert out.startswith(f"rollback: version 2 of the {warehouse.name} marts is live (was 3;")
+    assert warehouse.answers() == answers_a
+    assert [(v["version"], v["is_live"]) for v in warehouse.history()] == [
+        (3, False),
+        (2, True),
+        (1, False),
+    ]
+    # rollback alone: the version before the live one.
+    warehouse.ok("rollback")
+    assert [v["version"] for v in warehouse.history() if v["is_live"]] == [1]
+    warehouse.ok("rollback", "3")
+    assert warehouse.answers() == answers_b
+
+    # An export with a tenth of the live interactions: refused, with both figures.
+    tenth = workbook(tmp_path / "tenth.xlsx", CUSTOMERS_B, INTERACTIONS_B[:2], PRODUCTS)
+    refused = warehouse.run("import", str(tenth))
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "interactions import: this export would drop more than IMPORT_MAX_SHRINK=0.2 of the"
+        " live data: interactions counted: 2 in this export against 20 in the live version 3"
+        " (90% fewer). Is it a partial export? Import it with --allow-shrink if it is meant to"
+        " replace everything; nothing changed\n"
+    )
+    assert warehouse.answers() == answers_b
+    assert [v["version"] for v in warehouse.history()] == [3, 2, 1]
+    assert warehouse.leftovers() == []
+    # ... a preview of it says so, and exits 1.
+    previewed = warehouse.run("import", "--preview", str(tenth))
+    assert previewed.returncode == 1
+    assert "would be refused by the shrink guard" in previewed.stdout
+    assert "interactions counted: 2 in this export against 20" in previewed.stderr
+    # ... and --allow-shrink takes it.
+    out = warehouse.ok("import", "--allow-shrink", str(tenth))
+    assert out.startswith(f"Imported tenth.xlsx into the {warehouse.name} warehouse: version 4")
+
+    # Unknown versions are clear errors.
+    missing = warehouse.run("rollback", "9")
+    assert missing.returncode == 1
+    assert missing.stderr == (
+        "interactions rollback: version 9 is not kept (kept: 1, 2, 3, 4); nothing changed\n"
+    )
+
+
+def test_a_plain_dbt_build_never_changes_what_is_served(warehouse):
+    before = warehouse.answers()
+    dbt = Path(sys.executable).with_name("dbt")
+    done = subprocess.run(  # noqa: S603
+        [str(dbt), "build", "--project-dir", "dbt_project"],
+        cwd=warehouse.home,
+        env={**os.environ, **warehouse.environ},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert warehouse.answers() == before
+    # It built the development target: its own file, or its own schemas.
+    if warehouse.name == "duckdb":
+        with duckdb.connect(str(warehouse.home / "warehouse" / "dev.duckdb")) as connection:
+            assert connection.execute(
+                "select data_version, interactions_counted from marts_dev.build_info"
+            ).fetchall() == [(0, 4)]
+    else:
+        with psycopg.connect(dbname=warehouse.environ["PGDATABASE"]) as connection:
+            assert connection.execute(
+                "select data_version, interactions_counted from marts_dev.build_info"
+            ).fetchall() == [(0, 4)]
+            assert connection.execute(
+                "select has_schema_privilege('interactions_api', 'marts_dev', 'USAGE')"
+            ).fetchall() == [(False,)]
+    assert [(v["version"], v["is_live"]) for v in warehouse.history()] == [(1, True)]
+
+
+def test_retention_keeps_the_newest_versions(tmp_path, monkeypatch):
+    home = copy_project(tmp_path / "project")
+    build_warehouse("duckdb", home)
+    project = Warehouse("duckdb", home, None)
+    a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
+    b = workbook(tmp_path / "B.xlsx", CUSTOMERS_B, INTERACTIONS_B, PRODUCTS)
+    project.ok("import", str(a))
+    project.ok("import", str(b))
+    project.ok("rollback", "1")  # rollback deletes nothing
+    assert [v["version"] for v in project.history()] == [3, 2, 1]
+    out = project.ok("import", "--allow-shrink", str(a), IMPORT_KEEP_VERSIONS="2")
+    assert "Versions removed (IMPORT_KEEP_VERSIONS): 1, 2\n" in out
+    assert [(v["version"], v["is_live"]) for v in project.history()] == [(4, True), (3, False)]
+    assert sorted(p.name for p in versions.Store(project.settings).root.iterdir()) == ["3", "4"]
+    assert "Kept: the newest 20 versions" in project.ok("history")
+    bad = project.run("import", str(a), IMPORT_KEEP_VERSIONS="0")
+    assert bad.returncode == 1
+    assert bad.stderr == (
+        "interactions import: IMPORT_KEEP_VERSIONS must be a whole number from 1, not '0';"
+        " nothing changed\n"
+    )
