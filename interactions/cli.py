@@ -62,7 +62,7 @@ def _cmd_history(args) -> int:
     store = versions.Store(settings)
     live = versions.live_version(settings)
     if args.json:
-        entries = [version.history_entry(live) for version in reversed(store.versions())]
+        entries = [version.history_entry(live) for version in reversed(store.versions(live))]
         print(json.dumps(entries, indent=2))
     else:
         print(publish.format_history(store, live))

@@ -124,7 +124,7 @@ def _publish(settings, store, number, live, echo, pending=None) -> Published:
 def format_history(store: versions.Store, live: int | None) -> str:
     """`interactions history`: newest first, the live one marked."""
     rows = [("version", "imported at", "file", "sha256", "interactions", "quarantined", "live")]
-    for version in reversed(store.versions()):
+    for version in reversed(store.versions(live)):
         rows.append(
             (
                 str(version.version),

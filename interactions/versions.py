@@ -167,8 +167,18 @@ class Store:
         except FileNotFoundError as error:
             raise VersionError(f"version {number} is not kept{self._kept_list()}") from error
 
-    def versions(self) -> list[Version]:
-        return [self.read(number) for number in self.numbers()]
+    def versions(self, live: int | None = None) -> list[Version]:
+        """The kept versions, oldest first; with `live`, also the live one when a killed
+        command left it pending (the next command keeps it: see recover)."""
+        kept = [self.read(number) for number in self.numbers()]
+        pending = self.pending_folder(live) if live is not None else None
+        if (
+            pending is not None
+            and live not in self.numbers()
+            and (pending / VERSION_FILE).is_file()
+        ):
+            kept = sorted([*kept, self.read(live, pending)], key=lambda v: v.version)
+        return kept
 
     def _kept_list(self) -> str:
         numbers = self.numbers()

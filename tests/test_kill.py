@@ -1,0 +1,194 @@
+"""SIGKILL `interactions import` and `interactions rollback` at every stage, on DuckDB and
+PostgreSQL: the live version stays served and whole, the dbt child dies with its parent, and
+the next import works at once and cleans what the killed one left.
+
+The command is stopped at a stage by the test-only variable INTERACTIONS_PAUSE_AT
+(interactions/build.py pause_point: it prints "paused at <stage>" and waits), then killed.
+Before "go live" has run, the previous version must still be served; from "live" on, the new
+one (the warehouse changed in one rename or one transaction, and the next command keeps the
+version whose folder the kill left pending).
+"""
+
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_versions import (
+    CUSTOMERS_A,
+    CUSTOMERS_B,
+    INTERACTIONS_A,
+    INTERACTIONS_B,
+    PRODUCTS,
+    Warehouse,
+    workbook,
+)
+from tests.warehouses import build_warehouse, copy_project, postgres_database
+
+# Stages of an import, in order; the first four are before the new warehouse is live.
+BEFORE_LIVE = ["read", "load", "dbt", "go live"]
+AFTER_LIVE = ["live", "commit", "retain"]
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def project(request, tmp_path_factory):
+    """A project whose version 2 (workbook A) is live; the tests alternate A and B."""
+    folder = tmp_path_factory.mktemp(f"kill-{request.param}")
+    home = copy_project(folder / "project")
+    books = {
+        "A.xlsx": workbook(folder / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS),
+        "B.xlsx": workbook(folder / "B.xlsx", CUSTOMERS_B, INTERACTIONS_B, PRODUCTS),
+    }
+    if request.param == "postgres":
+        with postgres_database() as dbname:
+            build_warehouse("postgres", home)
+            warehouse = Warehouse("postgres", home, dbname)
+            warehouse.ok("import", str(books["A.xlsx"]))
+            yield warehouse, books
+    else:
+        build_warehouse("duckdb", home)
+        warehouse = Warehouse("duckdb", home, None)
+        warehouse.ok("import", str(books["A.xlsx"]))
+        yield warehouse, books
+
+
+def live_entry(warehouse) -> dict:
+    [live] = [entry for entry in warehouse.history() if entry["is_live"]]
+    return live
+
+
+def start_paused(warehouse, stage: str, *args) -> tuple[subprocess.Popen, str]:
+    """Start `interactions <args>` paused at `stage`; return it and its "paused at" line."""
+    interactions = Path(sys.executable).with_name("interactions")
+    process = subprocess.Popen(  # noqa: S603
+        [str(interactions), *args],
+        env={**os.environ, **warehouse.environ, "INTERACTIONS_PAUSE_AT": stage},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], 1.0)
+        if ready:
+            line = process.stdout.readline()
+            if line.startswith(f"paused at {stage}"):
+                return process, line
+            if not line and process.poll() is not None:
+                break
+    process.kill()
+    raise AssertionError(f"never paused at {stage}: {process.communicate()}")
+
+
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def dbt_children(home: Path) -> list[int]:
+    """Live dbt processes (interactions/dbt_process.py) working on this project."""
+    project_dir = str(home / "dbt_project")
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"interactions.dbt_process" in argv and project_dir.encode() in argv:
+            if alive(int(proc.name)):
+                found.append(int(proc.name))
+    return found
+
+
+def kill_and_check(warehouse, stage, args, served_after_kill, number_after_kill):
+    process, line = start_paused(warehouse, stage, *args)
+    child = re.search(r"dbt child (\d+)", line)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    process.stdout.close()
+    process.stderr.close()
+    # The dbt child dies with its parent: at once (SIGKILL from the kernel), long before a
+    # dbt build could finish by itself (it takes seconds).
+    deadline = time.monotonic() + 1.0
+    while dbt_children(warehouse.home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert dbt_children(warehouse.home) == []
+    if child:
+        assert not alive(int(child.group(1)))
+    # What is served is whole: all of one version.
+    assert warehouse.answers() == served_after_kill
+    assert live_entry(warehouse)["version"] == number_after_kill
+
+
+@pytest.mark.parametrize("stage", BEFORE_LIVE + AFTER_LIVE)
+def test_a_killed_import_leaves_one_whole_version_served(project, stage):
+    warehouse, books = project
+    live = live_entry(warehouse)
+    old_answers = warehouse.answers()
+    other = books["B.xlsx" if live["file"] == "A.xlsx" else "A.xlsx"]
+    number = max(entry["version"] for entry in warehouse.history()) + 1
+    if stage in BEFORE_LIVE:
+        kill_and_check(warehouse, stage, ["import", str(other)], old_answers, live["version"])
+    else:
+        # The new version is live; the kill left its folder pending, history shows it kept.
+        kill_after_live(warehouse, other, number, stage)
+        assert live_entry(warehouse)["file"] == other.name
+    # The next import works at once, and leaves nothing behind.
+    out = warehouse.ok("import", "--allow-shrink", str(books["A.xlsx"]))
+    assert "version" in out.splitlines()[0]
+    assert warehouse.leftovers() == []
+    versions = [entry["version"] for entry in warehouse.history()]
+    assert versions == sorted(versions, reverse=True)
+    if stage in AFTER_LIVE:
+        assert number in versions  # the killed import's version was kept
+
+
+def kill_after_live(warehouse, other, number, stage):
+    """Kill an import after it went live: the new version is served, whole."""
+    process, _ = start_paused(warehouse, stage, "import", str(other))
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    process.stdout.close()
+    process.stderr.close()
+    assert dbt_children(warehouse.home) == []
+    served = warehouse.answers()
+    assert live_entry(warehouse)["version"] == number
+    # The same answers as an import of the same workbook that was never killed.
+    warehouse.ok("import", "--allow-shrink", str(other))
+    assert warehouse.answers() == served
+
+
+@pytest.mark.parametrize("stage", ["dbt", "go live", "live"])
+def test_a_killed_rollback_leaves_one_whole_version_served(project, stage):
+    warehouse, books = project
+    history = warehouse.history()
+    live = live_entry(warehouse)
+    target = next(e for e in history if e["file"] != live["file"] and e["file"] != "seeds/")
+    old_answers = warehouse.answers()
+    if stage == "live":
+        process, _ = start_paused(warehouse, stage, "rollback", str(target["version"]))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        process.stdout.close()
+        process.stderr.close()
+        assert live_entry(warehouse)["version"] == target["version"]
+        assert warehouse.answers() != old_answers
+    else:
+        kill_and_check(
+            warehouse, stage, ["rollback", str(target["version"])], old_answers, live["version"]
+        )
+    warehouse.ok("import", "--allow-shrink", str(books["B.xlsx"]))
+    assert warehouse.leftovers() == []
+    assert [e["version"] for e in warehouse.history()][1:] == [e["version"] for e in history]
