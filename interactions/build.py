@@ -36,7 +36,7 @@ from psycopg import sql
 from interactions import landing
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 from interactions.settings import Settings
-from interactions.versions import DATA_VERSIONS_SEED
+from interactions.versions import CUSTOMER_VERSIONS_SEED, DATA_VERSIONS_SEED
 
 SCHEMAS = ("raw", "staging", "marts")
 NEXT_SUFFIX = "__next"
@@ -179,7 +179,8 @@ def build(
             files = {seed: seed_path(seeds, seed) for seed in WORKBOOK_SEEDS}
             files.update(seed_files or {})
             before_dbt = _bulk_load_first(settings, files, before_dbt, stages, rows_landed)
-            excluded = [seed for seed in (*WORKBOOK_SEEDS, DATA_VERSIONS_SEED) if seed in files]
+            generated = (DATA_VERSIONS_SEED, CUSTOMER_VERSIONS_SEED)
+            excluded = [seed for seed in (*WORKBOOK_SEEDS, *generated) if seed in files]
             dbt_args = ["--exclude", *excluded, *dbt_args]
         if settings.warehouse == "duckdb":
             output = _build_duckdb(

@@ -218,6 +218,33 @@ def read_figures(warehouse: str, env: dict[str, str]) -> dict:
     }
 
 
+SERVED_CUSTOMERS = (
+    "select cast({version} as bigint) as version, customer_id, occupation, customer_type"
+    " from {marts}.dim_customers order by customer_id"
+)
+
+
+def export_served_customers(warehouse: str, env: dict[str, str], version: int, path: Path):
+    """The candidate's dim_customers as the version's customers_served.csv (written beside,
+    then renamed over it)."""
+    staged = path.with_name(f".{path.name}.writing")
+    if warehouse == "duckdb":
+        with duckdb.connect(env["DUCKDB_PATH"], read_only=True) as connection:
+            query = SERVED_CUSTOMERS.format(version=int(version), marts="marts")
+            literal = "'" + str(staged).replace("'", "''") + "'"
+            connection.execute(f"copy ({query}) to {literal} (format csv, header true)")
+    else:
+        marts = "marts" + env.get("DBT_SCHEMA_SUFFIX", "")
+        query = SERVED_CUSTOMERS.format(version=int(version), marts=f'"{marts}"')
+        with psycopg.connect(connect_timeout=5) as connection, open(staged, "wb") as out:
+            with connection.cursor().copy(
+                f"copy ({query}) to stdout (format csv, header true)"  # noqa: S608
+            ) as copy:
+                for chunk in copy:
+                    out.write(chunk)
+    staged.replace(path)
+
+
 def _duckdb_attach(connection, path: Path, alias: str) -> None:
     literal = "'" + str(path).replace("'", "''") + "'"
     connection.execute(f"attach {literal} as {alias} (read_only)")

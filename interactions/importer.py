@@ -30,7 +30,13 @@ import yaml
 
 from interactions import versions
 from interactions.build import BuildError, build, build_lock, pause_point
-from interactions.changes import Changes, compare, connect_to_marts, format_changes
+from interactions.changes import (
+    Changes,
+    compare,
+    connect_to_marts,
+    export_served_customers,
+    format_changes,
+)
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path, write_seed
 from interactions.settings import Settings
 from interactions.workbook import (
@@ -160,6 +166,11 @@ def _import_locked(
         landing / f"{versions.DATA_VERSIONS_SEED}.csv",
         [store.read(n) for n in kept if n != number] + [record],
     )
+    customer_versions = versions.write_customer_versions(
+        landing / f"{versions.CUSTOMER_VERSIONS_SEED}.csv",
+        store,
+        [n for n in kept if n < number],
+    )
     read: list[ImportResult] = []
     committed = False
 
@@ -180,6 +191,9 @@ def _import_locked(
         if result.refusal and not preview:
             raise ImportFailed(f"{result.refusal}; nothing changed")
         _record_figures(record, result)
+        export_served_customers(
+            settings.warehouse, env, number, pending / versions.CUSTOMERS_SERVED
+        )
         store.write(record, pending)
 
     def keep_version():
@@ -195,6 +209,7 @@ def _import_locked(
 
     seed_files = {seed: seed_path(pending, seed) for seed in WORKBOOK_SEEDS}
     seed_files[versions.DATA_VERSIONS_SEED] = data_versions
+    seed_files[versions.CUSTOMER_VERSIONS_SEED] = customer_versions
     try:
         built = build(
             settings,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from interactions import versions
 from interactions.build import BuildResult, build, build_lock
-from interactions.changes import read_figures
+from interactions.changes import export_served_customers, read_figures
 from interactions.settings import Settings
 
 
@@ -88,6 +88,11 @@ def _publish(settings, store, number, live, echo, pending=None) -> Published:
     )
     seed_files = store.seed_files(number, folder)
     seed_files[versions.DATA_VERSIONS_SEED] = data_versions
+    seed_files[versions.CUSTOMER_VERSIONS_SEED] = versions.write_customer_versions(
+        landing / f"{versions.CUSTOMER_VERSIONS_SEED}.csv",
+        store,
+        [n for n in store.numbers() if n < number],
+    )
 
     def record_figures(env):
         figures = read_figures(settings.warehouse, env)
@@ -95,6 +100,7 @@ def _publish(settings, store, number, live, echo, pending=None) -> Published:
         record.rows_quarantined = figures["rows_quarantined"]
         record.customers_counted = figures["customers_counted"]
         record.sheets = figures["sheets"]
+        export_served_customers(settings.warehouse, env, number, folder / versions.CUSTOMERS_SERVED)
         if pending is not None:
             store.write(record, pending)
 

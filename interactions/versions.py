@@ -43,6 +43,11 @@ DATA_VERSIONS_COLUMNS = (
     "interactions_counted",
     "rows_quarantined",
 )
+# The customers a version served (its dim_customers), kept in its folder; the earlier kept
+# versions' land as this seed, for the mart customer_versions.
+CUSTOMERS_SERVED = "customers_served.csv"
+CUSTOMER_VERSIONS_SEED = "raw_customer_versions"
+CUSTOMER_VERSIONS_COLUMNS = ("version", "customer_id", "occupation", "customer_type")
 SAMPLE_FILE = "seeds/"
 DEFAULT_KEEP = 20
 DEFAULT_MAX_SHRINK = 0.2
@@ -282,6 +287,21 @@ def write_data_versions(path: Path, versions: list[Version]) -> Path:
                     "" if version.rows_quarantined is None else version.rows_quarantined,
                 ]
             )
+    return path
+
+
+def write_customer_versions(path: Path, store: Store, numbers: list[int]) -> Path:
+    """The customers the versions `numbers` served, as the raw_customer_versions seed: each
+    version's customers_served.csv (already with its version column), one after another."""
+    with open(path, "wb") as out:
+        out.write((",".join(CUSTOMER_VERSIONS_COLUMNS) + "\n").encode())
+        for number in numbers:
+            served = store.folder(number) / CUSTOMERS_SERVED
+            if not served.is_file():
+                continue  # kept before customer history existed: no rows for it
+            with open(served, "rb") as source:
+                source.readline()  # its header
+                shutil.copyfileobj(source, out)
     return path
 
 

@@ -147,6 +147,14 @@ class Warehouse:
                 close_reader(app)
         return bodies
 
+    def rows(self, query: str) -> list[tuple]:
+        """Rows of `query` on the live warehouse."""
+        if self.name == "duckdb":
+            with duckdb.connect(self.environ["DUCKDB_PATH"], read_only=True) as connection:
+                return connection.execute(query).fetchall()
+        with psycopg.connect(dbname=self.environ["PGDATABASE"]) as connection:
+            return connection.execute(query).fetchall()
+
     def leftovers(self) -> list[str]:
         """What a finished command must not leave: pending versions, scratch folders, a
         DuckDB file being built, PostgreSQL __next schemas, dbt processes."""
@@ -272,6 +280,19 @@ def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
         "interactions": {"landed": 21, "counted": 20, "quarantined": 1},
         "products": {"landed": 2, "counted": 2, "quarantined": 0},
     }
+    # Customers across versions: "since which export is customer 3 Red?" is one query.
+    customer_history = (
+        "select customer_id, occupation, customer_type, first_version, last_version, is_current"
+        " from marts.customer_versions where customer_id in (3, 4, 5, 6) order by 1, 4"
+    )
+    assert warehouse.rows(customer_history) == [
+        (3, "Santa Claus", "Blue", 1, 2, False),
+        (3, "Santa Claus", "Red", 3, 3, True),
+        (4, "Unknown", "Unknown", 1, 1, False),
+        (4, "Yoda", "Red", 2, 3, True),
+        (5, "Ghost", "Red", 2, 2, False),
+        (6, "Elf", "Blue", 3, 3, True),
+    ]
     # No import wrote a file in the repository: seeds/ is still the sample.
     assert {p.name: p.read_bytes() for p in (warehouse.home / "seeds").iterdir()} == seeds_before
     printed = warehouse.ok("history")
@@ -292,6 +313,12 @@ def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
     out = warehouse.ok("rollback", "2")
     assert out.startswith(f"rollback: version 2 of the {warehouse.name} marts is live (was 3;")
     assert warehouse.answers() == answers_a
+    assert warehouse.rows(customer_history) == [  # the history up to the live version
+        (3, "Santa Claus", "Blue", 1, 2, True),
+        (4, "Unknown", "Unknown", 1, 1, False),
+        (4, "Yoda", "Red", 2, 2, True),
+        (5, "Ghost", "Red", 2, 2, True),
+    ]
     assert [(v["version"], v["is_live"]) for v in warehouse.history()] == [
         (3, False),
         (2, True),
