@@ -8,8 +8,10 @@
 
 Both go through the same atomic build as an import (interactions/build.py: a new DuckDB file
 renamed over the live one, or PostgreSQL schemas swapped in one transaction), under the build
-lock, after finishing what a killed command left (versions.Store.recover). Spark builds are
-not versioned: `interactions build` on Spark builds seeds/ as before.
+lock, after finishing what a killed command left (versions.Store.recover). Spark keeps no
+version store: `interactions build` on Spark builds seeds/, which is version 1 by definition
+(data_version 1, the same marts as the first build of seeds/ on DuckDB and PostgreSQL, but
+an empty data_versions).
 """
 
 import shutil
@@ -32,7 +34,7 @@ class Published:
 def rebuild(settings: Settings, echo=True) -> Published:
     """`interactions build`."""
     if settings.warehouse not in ("duckdb", "postgres"):
-        return Published(None, None, build(settings, echo=echo))
+        return Published(None, None, build(settings, echo=echo, data_version=versions.SAMPLE))
     with build_lock(settings):
         store = versions.Store(settings)
         live = versions.live_version(settings)

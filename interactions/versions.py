@@ -49,6 +49,7 @@ CUSTOMERS_SERVED = "customers_served.csv"
 CUSTOMER_VERSIONS_SEED = "raw_customer_versions"
 CUSTOMER_VERSIONS_COLUMNS = ("version", "customer_id", "occupation", "customer_type")
 SAMPLE_FILE = "seeds/"
+SAMPLE = 1  # the version of seeds/ (the sample workbook)
 DEFAULT_KEEP = 20
 DEFAULT_MAX_SHRINK = 0.2
 
@@ -333,4 +334,6 @@ def live_version(settings: Settings) -> int | None:
 def sample_version(settings: Settings) -> Version:
     """Version 1 when the first build is of the sample seeds in seeds/."""
     files = [seed_path(settings.seeds_dir, seed) for seed in WORKBOOK_SEEDS]
-    return Version(version=1, imported_at=utc_now(), file=SAMPLE_FILE, sha256=file_sha256(*files))
+    return Version(
+        version=SAMPLE, imported_at=utc_now(), file=SAMPLE_FILE, sha256=file_sha256(*files)
+    )
