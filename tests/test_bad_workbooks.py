@@ -3,12 +3,19 @@ nothing that is served, or is imported by a documented rule (bad rows quarantine
 reason, the rest counted).
 
 Errors found in the file run on both warehouses: the command exits 1, says what is wrong, and
-the API's answers, the seeds and the build time stay exactly as they were. The error a dbt test
-finds, and the imports by a rule, run on DuckDB (the rules are the same dbt models on both
-warehouses). 27 workbooks in all; two gaps of the import are marked as expected failures.
+the API's answers, the live version and its seeds, seeds/, the kept versions (no new version
+folder, the same `interactions history --json`) and the build time stay exactly as they were.
+The error a dbt test finds, and the imports by a rule, run on DuckDB (the rules are the same
+dbt models on both warehouses). An import by a rule is a new kept version, live, its seeds kept
+in the version store (seeds/ untouched); these workbooks are smaller than the data before them,
+so they are imported with --allow-shrink. 27 workbooks in all; two gaps of the import are
+marked as expected failures.
 """
 
+import contextlib
 import datetime
+import io
+import json
 import os
 import re
 import zipfile
@@ -20,8 +27,9 @@ import pytest
 
 from api import create_app
 from api.warehouse import close_reader
-from interactions import cli
+from interactions import cli, versions
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
+from interactions.settings import load as load_settings
 from tests.test_import_workbook import HEADERS, make_workbook, sample_sheets, with_cached_values
 from tests.warehouses import build_warehouse, copy_project, postgres_database
 
@@ -56,14 +64,30 @@ class Project:
         if database:
             self.environ["PGDATABASE"] = database
 
-    def run_import(self, path: Path, capsys) -> tuple[int, str, str]:
+    def run_import(self, path: Path, capsys, *options) -> tuple[int, str, str]:
         with mock.patch.dict(os.environ, self.environ):
-            code = cli.main(["import", str(path)])
+            code = cli.main(["import", *options, str(path)])
         out = capsys.readouterr()
         return code, out.out, out.err
 
+    def store(self) -> versions.Store:
+        with mock.patch.dict(os.environ, self.environ):
+            return versions.Store(load_settings(self.environ))
+
+    def live_version(self) -> int | None:
+        with mock.patch.dict(os.environ, self.environ):
+            return versions.live_version(load_settings(self.environ))
+
+    def history(self) -> list[dict]:
+        """`interactions history --json`."""
+        output = io.StringIO()
+        with mock.patch.dict(os.environ, self.environ), contextlib.redirect_stdout(output):
+            assert cli.main(["history", "--json"]) == 0
+        return json.loads(output.getvalue())
+
     def served(self) -> dict:
-        """Every answer of SERVED as served now, and the seeds the next build would use."""
+        """Every answer of SERVED as served now; the live version and the seeds the next build
+        would use (its kept seeds); seeds/; the version store's folders and the history."""
         with mock.patch.dict(os.environ, self.environ):
             app = create_app({"TESTING": True})
             try:
@@ -72,7 +96,17 @@ class Project:
             finally:
                 close_reader(app)
         seeds = {seed: seed_path(self.home / "seeds", seed).read_bytes() for seed in WORKBOOK_SEEDS}
-        return {"answers": answers, "seeds": seeds}
+        live = self.live_version()
+        store = self.store()
+        live_seeds = {seed: path.read_bytes() for seed, path in store.seed_files(live).items()}
+        return {
+            "answers": answers,
+            "seeds": seeds,
+            "live version": live,
+            "live seeds": live_seeds,
+            "version folders": sorted(path.name for path in store.root.iterdir()),
+            "history": self.history(),
+        }
 
     def served_one(self, url):
         with mock.patch.dict(os.environ, self.environ):
@@ -292,9 +326,14 @@ def assert_refused(project, tmp_path, capsys, make, message):
     message = message.replace("<folder>", str(tmp_path))
     assert err.startswith(f"interactions import: {message}"), err
     assert "Traceback" not in err + out
-    assert project.served() == before
-    leftovers = [p.name for p in (project.home / "warehouse").iterdir() if p.name != ".build.lock"]
-    assert leftovers == (["interactions.duckdb"] if project.warehouse == "duckdb" else [])
+    assert project.served() == before  # no new version folder, the same history
+    leftovers = sorted(
+        p.name for p in (project.home / "warehouse").iterdir() if p.name != ".build.lock"
+    )
+    assert leftovers == (
+        ["interactions.duckdb", "versions"] if project.warehouse == "duckdb" else ["versions"]
+    )
+    assert before["version folders"] == sorted(str(entry["version"]) for entry in before["history"])
 
 
 def test_there_are_at_least_twenty_malformed_workbooks():
@@ -464,9 +503,30 @@ def test_a_malformed_workbook_is_imported_by_the_documented_rules(
     duckdb_project, tmp_path, capsys, case
 ):
     make, sheets, reasons, interactions = RULES[case]
-    code, out, err = duckdb_project.run_import(make(tmp_path), capsys)
+    before = duckdb_project.served()
+    number = before["history"][0]["version"] + 1
+    path = make(tmp_path)
+    code, out, err = duckdb_project.run_import(path, capsys, "--allow-shrink")
     assert (code, err) == (0, "")
-    assert "the new seeds and marts are live" in out
+    assert out.startswith(
+        f"Imported {path.name} into the duckdb warehouse: version {number} is live.\n"
+    )
+    # A new kept version, live; its seeds are kept in the version store, seeds/ is untouched.
+    after = duckdb_project.served()
+    assert after["live version"] == number
+    assert [entry["version"] for entry in after["history"]] == [
+        number,
+        *(entry["version"] for entry in before["history"]),
+    ]
+    assert after["history"][0]["is_live"] and not any(
+        entry["is_live"] for entry in after["history"][1:]
+    )
+    assert after["version folders"] == sorted([*before["version folders"], str(number)])
+    assert after["seeds"] == before["seeds"]
+    store = duckdb_project.store()
+    assert store.seed_files(number) == {
+        seed: seed_path(store.folder(number), seed) for seed in WORKBOOK_SEEDS
+    }
     quality = duckdb_project.served_one("/api/v1/data-quality")["data"]
     assert {
         sheet["sheet"]: (sheet["rows_landed"], sheet["rows_counted"], sheet["rows_quarantined"])
@@ -516,7 +576,8 @@ def test_a_workbook_without_interactions_or_with_far_dates_is_refused(
 ):
     make, counted = GAPS[case]
     before = duckdb_project.served()
-    code, _, err = duckdb_project.run_import(make(tmp_path), capsys)
+    # --allow-shrink: a refusal must be the import's own, not the shrink guard's.
+    code, _, err = duckdb_project.run_import(make(tmp_path), capsys, "--allow-shrink")
     if code == 1 or counted is None:
         assert code == 1 and err.startswith("interactions import: ")
         assert duckdb_project.served() == before
@@ -529,5 +590,13 @@ def test_a_workbook_without_interactions_or_with_far_dates_is_refused(
 
 
 def test_leftover_folders_are_cleaned(duckdb_project):
-    """No import, failed or not, leaves its temporary seeds behind."""
-    assert [p.name for p in (duckdb_project.home / "warehouse").iterdir() if p.is_dir()] == []
+    """No import, failed or not, leaves its temporary seeds behind: the warehouse folder holds
+    only the version store, and the store only the kept versions' folders."""
+    assert [p.name for p in (duckdb_project.home / "warehouse").iterdir() if p.is_dir()] == [
+        "versions"
+    ]
+    store = duckdb_project.store()
+    assert sorted(p.name for p in store.root.iterdir()) == sorted(map(str, store.numbers()))
+    assert [p.name for p in (duckdb_project.home / "warehouse" / "versions").iterdir()] == [
+        store.root.name
+    ]

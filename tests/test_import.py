@@ -1,9 +1,14 @@
 """`interactions import WORKBOOK.xlsx` on DuckDB and PostgreSQL: the sample round trip, a messy
-workbook imported with the counts the cleaning rules predict, every broken workbook leaving
-the previous seeds and marts served, the bulk loader landing exactly what dbt seed lands, and
-(PostgreSQL) an import while the API is serving, with no failed request."""
+workbook imported with the counts the cleaning rules predict, each import a new kept version
+(its seeds kept in the version store, seeds/ left as it is), every broken workbook leaving the
+live version, the kept versions and the marts served as they were, the bulk loader landing
+exactly what dbt seed lands, and an import while the API is serving, with no failed
+request."""
 
+import contextlib
 import datetime
+import hashlib
+import io
 import json
 import os
 import re
@@ -16,7 +21,7 @@ from unittest import mock
 import psycopg
 import pytest
 
-from interactions import cli, landing
+from interactions import cli, landing, versions
 from interactions.build import run_dbt
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 from interactions.settings import load as load_settings
@@ -56,20 +61,56 @@ class Project:
             return cli.main(list(argv))
 
     def seeds(self) -> dict[str, bytes]:
+        """The repository's seeds/ (the sample, version 1): no import changes them."""
         return {seed: seed_path(self.home / "seeds", seed).read_bytes() for seed in WORKBOOK_SEEDS}
+
+    def store(self) -> versions.Store:
+        with self.environment():
+            return versions.Store(self.settings)
+
+    def live_version(self) -> int | None:
+        with self.environment():
+            return versions.live_version(self.settings)
+
+    def kept_seeds(self, number: int) -> dict[str, bytes]:
+        """The seed files kept for version `number` (an import's: its own, in its folder)."""
+        store = self.store()
+        files = store.seed_files(number)
+        if number > 1:
+            assert files == {seed: seed_path(store.folder(number), seed) for seed in WORKBOOK_SEEDS}
+        return {seed: path.read_bytes() for seed, path in files.items()}
+
+    def version_folders(self) -> list[str]:
+        """Everything in the version store: only the kept versions' folders."""
+        return sorted(path.name for path in self.store().root.iterdir())
+
+    def history(self) -> list[dict]:
+        """`interactions history --json`."""
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            assert self.run("history", "--json") == 0
+        return json.loads(output.getvalue())
 
     def rows(self, query: str) -> list[tuple]:
         return fetch_all(self, query)
 
-    def snapshot(self):
-        """What is served: the seeds, and the marts down to the time of their build."""
-        return (
-            self.seeds(),
-            self.rows("select * from marts.interactions_by_customer_channel order by 1, 2, 3"),
-            self.rows("select * from marts.dim_customers order by 1"),
-            self.rows("select * from marts.quarantined_rows order by 1, 2"),
-            self.rows("select * from marts.build_info"),
-        )
+    def snapshot(self) -> dict:
+        """What is served: the live version, its seeds and seeds/, the kept versions, and the
+        marts down to the time of their build."""
+        live = self.live_version()
+        return {
+            "seeds": self.seeds(),
+            "live version": live,
+            "live seeds": self.kept_seeds(live),
+            "version folders": self.version_folders(),
+            "history": self.history(),
+            "by customer channel": self.rows(
+                "select * from marts.interactions_by_customer_channel order by 1, 2, 3"
+            ),
+            "customers": self.rows("select * from marts.dim_customers order by 1"),
+            "quarantined": self.rows("select * from marts.quarantined_rows order by 1, 2"),
+            "build_info": self.rows("select * from marts.build_info"),
+        }
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
@@ -90,10 +131,28 @@ def summary_without_timing(output: str) -> str:
     assert lines[-1].startswith("Time per stage: read workbook ")
     assert re.fullmatch(
         r"Time per stage: read workbook [0-9.]+ s, load [0-9.]+ s, dbt build [0-9.]+ s, "
-        r"summary [0-9.]+ s, go live [0-9.]+ s, replace seeds [0-9.]+ s; total [0-9.]+ s",
+        r"summary [0-9.]+ s, go live [0-9.]+ s, keep version [0-9.]+ s; total [0-9.]+ s",
         lines[-1],
     )
     return "\n".join(lines[:-1])
+
+
+def assert_new_version_live(project, before, number, workbook, counted, quarantined):
+    """`interactions history --json`: `before`, no longer live, under the new version
+    `number`, live, of `workbook`."""
+    [newest, *older] = project.history()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", newest.pop("imported_at"))
+    assert newest == {
+        "version": number,
+        "file": workbook.name,
+        "sha256": hashlib.sha256(workbook.read_bytes()).hexdigest(),
+        "interactions_counted": counted,
+        "rows_quarantined": quarantined,
+        "is_live": True,
+    }
+    assert older == [{**entry, "is_live": False} for entry in before]
+    assert project.live_version() == number
+    assert project.version_folders() == sorted(str(entry["version"]) for entry in before + [newest])
 
 
 def api_answers(project, customer_ids) -> dict[int, tuple[int, dict]]:
@@ -123,12 +182,25 @@ SAMPLE_ANSWERS = {
 }
 
 
+SAMPLE_AGAIN_CHANGES = """\
+Changes against the live version {live}:
+  customers: 6 -> 6 (0 added, 0 removed, 0 changed)
+  interactions: 4 -> 4 (0 added, 0 removed)
+    Email: 2 -> 2
+    Call: 1 -> 1
+    Bird: 1 -> 1
+  quarantined rows: none before, none now
+  topics added: none; removed: none"""
+
+
 def test_the_sample_workbook_round_trips(project, tmp_path, capsys):
     workbook = export_seeds(ROOT / "seeds", tmp_path / "Customer data.xlsx")
+    live, before = project.live_version(), project.history()
+    number = before[0]["version"] + 1
     assert project.run("import", str(workbook)) == 0
     assert summary_without_timing(capsys.readouterr().out) == (
-        f"Imported Customer data.xlsx into the {project.warehouse} warehouse: the new seeds "
-        "and marts are live.\n"
+        f"Imported Customer data.xlsx into the {project.warehouse} warehouse: version "
+        f"{number} is live.\n"
         "\n"
         "sheet                    rows read   counted  quarantined\n"
         "Customers                        5         5            0\n"
@@ -138,10 +210,12 @@ def test_the_sample_workbook_round_trips(project, tmp_path, capsys):
         "Quarantined rows: none\n"
         "Interactions counted: 4\n"
         "Customers not in the customer sheet: 1\n"
-        "Interactions without a topic: 4"
+        "Interactions without a topic: 4\n" + SAMPLE_AGAIN_CHANGES.format(live=live)
     )
     original = {seed: seed_path(ROOT / "seeds", seed).read_bytes() for seed in WORKBOOK_SEEDS}
-    assert project.seeds() == original
+    assert project.seeds() == original  # seeds/ is untouched ...
+    assert project.kept_seeds(number) == original  # ... the round trip's seeds are kept
+    assert_new_version_live(project, before, number, workbook, 4, 0)
     assert project.rows(
         "select customer_id, channel, topic, interaction_count"
         " from marts.interactions_by_customer_channel order by 1, 2"
@@ -204,7 +278,7 @@ def messy_workbook(path: Path) -> Path:
 
 
 MESSY_SUMMARY = """\
-Imported messy.xlsx into the {warehouse} warehouse: the new seeds and marts are live.
+Imported messy.xlsx into the {warehouse} warehouse: version {version} is live.
 
 sheet                    rows read   counted  quarantined
 customers                        7         3            4
@@ -241,7 +315,53 @@ Warnings: 2
   sheet 'Notes' is not one of 'Customers', 'External interactions', 'Products of discussion': \
 ignored
   sheet 'customers': column D 'Comment' is not one of 'Customer_Id', 'Occupation', 'Type': \
-ignored"""
+ignored
+"""
+# The messy workbook against the sample: customers 11 and 12 are gone, 2 lost its occupation;
+# of the sample's 4 interactions only customer 1's e-mail of 04/10/2019 09:00 is in both.
+MESSY_CHANGES = """\
+Changes against the live version {live}:
+  customers: 6 -> 4 (0 added, 2 removed, 1 changed)
+    removed: 11, 12
+    changed: customer 2: occupation 'Batman' -> 'Unknown'
+  interactions: 4 -> 4 (3 added, 3 removed)
+    Email: 2 -> 2
+    Call: 1 -> 1
+    Bird: 1 -> 1
+  quarantined rows by reason:
+    customers: blank row: 0 -> 1
+    customers: duplicate customer id: 0 -> 1
+    customers: invalid customer id: 0 -> 1
+    customers: missing customer id: 0 -> 1
+    interactions: blank row: 0 -> 1
+    interactions: invalid customer id: 0 -> 1
+    interactions: missing channel: 0 -> 1
+    interactions: unknown channel: 0 -> 1
+    interactions: unparseable date: 0 -> 1
+    products: missing product: 0 -> 1
+    products: unparseable month: 0 -> 1
+  topics added: none; removed: none"""
+# The same workbook again: nothing changes.
+MESSY_AGAIN_CHANGES = """\
+Changes against the live version {live}:
+  customers: 4 -> 4 (0 added, 0 removed, 0 changed)
+  interactions: 4 -> 4 (0 added, 0 removed)
+    Email: 2 -> 2
+    Call: 1 -> 1
+    Bird: 1 -> 1
+  quarantined rows by reason:
+    customers: blank row: 1 -> 1
+    customers: duplicate customer id: 1 -> 1
+    customers: invalid customer id: 1 -> 1
+    customers: missing customer id: 1 -> 1
+    interactions: blank row: 1 -> 1
+    interactions: invalid customer id: 1 -> 1
+    interactions: missing channel: 1 -> 1
+    interactions: unknown channel: 1 -> 1
+    interactions: unparseable date: 1 -> 1
+    products: missing product: 1 -> 1
+    products: unparseable month: 1 -> 1
+  topics added: none; removed: none"""
 
 MESSY_SEEDS = {
     "raw_customers": (
@@ -262,10 +382,19 @@ MESSY_SEEDS = {
 
 def test_a_messy_workbook_imports_with_the_counts_the_rules_predict(project, tmp_path, capsys):
     workbook = messy_workbook(tmp_path / "messy.xlsx")
-    assert project.run("import", str(workbook)) == 0
+    live, before = project.live_version(), project.history()
+    number = before[0]["version"] + 1
+    original = project.seeds()
+    # 4 customers against the sample's 6: a shrink the guard refuses unless it is allowed.
+    assert project.run("import", "--allow-shrink", str(workbook)) == 0
     output = capsys.readouterr().out
-    assert summary_without_timing(output) == MESSY_SUMMARY.format(warehouse=project.warehouse)
-    assert project.seeds() == {seed: text.encode() for seed, text in MESSY_SEEDS.items()}
+    assert summary_without_timing(output) == MESSY_SUMMARY.format(
+        warehouse=project.warehouse, version=number
+    ) + MESSY_CHANGES.format(live=live)
+    assert project.seeds() == original  # seeds/ is untouched ...
+    # ... the workbook's seeds are kept with its version, and serve the next build
+    assert project.kept_seeds(number) == {seed: text.encode() for seed, text in MESSY_SEEDS.items()}
+    assert_new_version_live(project, before, number, workbook, 4, 11)
     assert project.rows(
         "select customer_id, channel, topic, interaction_count"
         " from marts.interactions_by_customer_channel order by 1, 2"
@@ -289,14 +418,23 @@ def test_a_messy_workbook_imports_with_the_counts_the_rules_predict(project, tmp
         " from marts.sheet_reconciliation order by 1"
     ) == [("customers", 7, 3, 4), ("interactions", 9, 4, 5), ("products", 5, 3, 2)]
 
-    # Importing the same workbook again changes nothing but the time of the build.
+    # Importing the same workbook again changes nothing but the version and the time of the
+    # build (and needs no --allow-shrink: nothing shrinks).
     served = project.snapshot()
     assert project.run("import", str(workbook)) == 0
-    assert summary_without_timing(capsys.readouterr().out) == summary_without_timing(output)
+    assert summary_without_timing(capsys.readouterr().out) == MESSY_SUMMARY.format(
+        warehouse=project.warehouse, version=number + 1
+    ) + MESSY_AGAIN_CHANGES.format(live=number)
     again = project.snapshot()
-    assert again[:4] == served[:4]
-    assert again[4][0][:-1] == served[4][0][:-1]
-    assert again[4][0][-1] > served[4][0][-1]  # built_at: a new build went live
+    for same in ("seeds", "live seeds", "by customer channel", "customers", "quarantined"):
+        assert again[same] == served[same], same
+    assert again["live version"] == served["live version"] + 1 == number + 1
+    assert again["version folders"] == sorted([*served["version folders"], str(number + 1)])
+    assert_new_version_live(project, served["history"], number + 1, workbook, 4, 11)
+    [(data_version, *figures, built_at)] = again["build_info"]
+    [(served_version, *served_figures, served_built_at)] = served["build_info"]
+    assert (data_version, figures) == (served_version + 1, served_figures)
+    assert built_at > served_built_at  # a new build went live
 
 
 def two_products_in_one_month(path: Path) -> Path:
@@ -359,12 +497,17 @@ def test_a_broken_workbook_changes_nothing_and_names_the_problem(project, tmp_pa
     error = capsys.readouterr().err
     assert error.startswith(message)
     assert error.rstrip("\n").endswith("nothing changed") or case == "failing data test"
+    # The live version, its seeds, seeds/, the kept versions (no new folder) and
+    # `interactions history --json` are exactly as they were.
     assert project.snapshot() == served
     assert api_answers(project, [1, 4]) == answers
-    leftovers = [p.name for p in (project.home / "warehouse").iterdir() if p.name != ".build.lock"]
-    assert (
-        leftovers == ["interactions.duckdb"] if project.warehouse == "duckdb" else leftovers == []
+    leftovers = sorted(
+        p.name for p in (project.home / "warehouse").iterdir() if p.name != ".build.lock"
     )
+    assert leftovers == (
+        ["interactions.duckdb", "versions"] if project.warehouse == "duckdb" else ["versions"]
+    )
+    assert project.version_folders() == sorted(str(entry["version"]) for entry in served["history"])
     if project.warehouse == "postgres":
         assert (
             project.rows(
@@ -450,7 +593,8 @@ class no_database:
 def test_an_import_while_the_api_serves_fails_no_request(project, tmp_path):
     """The API, served by a real HTTP server, is asked for customer 1 over and over while a
     workbook that changes customer 1's answer is imported: every answer is the old or the new
-    one, never an error, and once the new one is served the old one never comes back."""
+    one, never an error, and once the new one is served the old one never comes back. (The new
+    workbook has 1 customer and 2 interactions: it is imported with --allow-shrink.)"""
     from werkzeug.serving import make_server
 
     from api import create_app
@@ -490,7 +634,7 @@ def test_an_import_while_the_api_serves_fails_no_request(project, tmp_path):
             asking.start()
             while not answers and asking.is_alive():
                 time.sleep(0.01)
-            assert cli.main(["import", str(new_workbook)]) == 0
+            assert cli.main(["import", "--allow-shrink", str(new_workbook)]) == 0
             served_new = len(answers)
             while len(answers) < served_new + 20 and asking.is_alive():
                 time.sleep(0.01)

@@ -2,18 +2,20 @@
 
 The sample marts are built and served by gunicorn (`interactions serve`); a second process
 keeps asking answers that read several marts at once; meanwhile `interactions build` runs on
-changed seeds (customer 2 gets two calls, and one row is quarantined), then `interactions
-import` takes a workbook with one more interaction. No request may fail, and every answer must
-be exactly the complete old answer or the complete new one: never an error, never half of
-each (DuckDB: a new file renamed over the live one; PostgreSQL: the __next schemas swapped in
-by one transaction). A last test swaps the PostgreSQL schemas 40 times under a load without
-pauses.
+changed seeds (customer 2 gets two calls, and one row is quarantined: the live version is the
+sample, version 1, whose seeds are seeds/), then `interactions import` takes a workbook with
+one more interaction (version 2), then `interactions rollback` makes version 1 live again. No
+request may fail, and every answer must be exactly the complete old answer or the complete new
+one: never an error, never half of each (DuckDB: a new file renamed over the live one;
+PostgreSQL: the __next schemas swapped in by one transaction). A last test swaps the
+PostgreSQL schemas 40 times under a load without pauses.
 """
 
 import csv
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -26,6 +28,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from interactions import settings as settings_module
+from interactions import versions
 from interactions.build import swap_postgres_schemas
 from tests.load import ApiServer, Load
 from tests.test_import_workbook import export_seeds
@@ -131,8 +135,8 @@ def rebuild_and_import_under_load(environ: dict[str, str], home: Path, tmp_path:
     server = ApiServer(environ, tmp_path / "gunicorn.log")
     try:
         change_seeds(home)
-        new = under_load(server, lambda: run_interactions(environ, home, "build"), tmp_path)
-        assert json.loads(new["/api/v1/interactions/2"])["data"]["interactions"] == {
+        built = under_load(server, lambda: run_interactions(environ, home, "build"), tmp_path)
+        assert json.loads(built["/api/v1/interactions/2"])["data"]["interactions"] == {
             "Email": 0,
             "Call": 2,
             "Bird": 0,
@@ -146,6 +150,26 @@ def rebuild_and_import_under_load(environ: dict[str, str], home: Path, tmp_path:
             "Call": 2,
             "Bird": 1,
         }
+        # Back to version 1 (the changed seeds/), under the same load.
+        rollbacks = []
+
+        def rollback():
+            rollbacks.append(run_interactions(environ, home, "rollback"))
+            return rollbacks[-1]
+
+        new = under_load(server, rollback, tmp_path)
+        assert re.fullmatch(
+            rf"rollback: version 1 of the {environ['WAREHOUSE']} marts is live "
+            r"\(was 2; [0-9.]+ s\); nothing was deleted\n",
+            rollbacks[0].stdout,
+        ), rollbacks[0].stdout + rollbacks[0].stderr
+        assert json.loads(new["/api/v1/interactions/2"])["data"]["interactions"] == {
+            "Email": 0,
+            "Call": 2,
+            "Bird": 0,
+        }
+        for path in ("/api/v1/interactions/2/topics", "/api/v1/interactions/by-customer-type"):
+            assert new[path] == built[path], path
     finally:
         server.stop()
 
@@ -155,11 +179,16 @@ def test_duckdb_build_and_import_under_load(tmp_path):
     settings, _ = build_warehouse("duckdb", home)
     environ = {"WAREHOUSE": "duckdb", "DUCKDB_PATH": str(settings.duckdb_path)}
     rebuild_and_import_under_load(environ, home, tmp_path)
-    # The build and the import left no file behind but the live warehouse.
+    # The build, the import and the rollback left no file behind but the live warehouse and
+    # the version store, which holds the two kept versions and nothing else.
     assert sorted(p.name for p in settings.duckdb_path.parent.iterdir()) == [
         ".build.lock",
         "interactions.duckdb",
+        "versions",
     ]
+    store = versions.Store(settings_module.load({**environ, "INTERACTIONS_HOME": str(home)}))
+    assert sorted(p.name for p in store.root.iterdir()) == ["1", "2"]
+    assert store.numbers() == [1, 2]
 
 
 def test_postgres_build_and_import_under_load(tmp_path):

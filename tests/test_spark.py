@@ -30,6 +30,8 @@ from tests.warehouses import (
 
 MARTS = [
     "build_info",
+    "customer_versions",
+    "data_versions",
     "dim_channels",
     "dim_customers",
     "dim_topics",
@@ -318,11 +320,14 @@ def test_spark_sample_reconciles_and_passes_every_test(spark_sample):
         "customer_channel_total",
         "customer_type_channel_total",
     ) == [(4, 4, 1, 12, 0, 4, 4)]
+    # Spark keeps no version store, but seeds/ is version 1 there too; no kept version listed.
+    assert rows_of(marts, "build_info", "data_version") == [(1,)]
+    assert marts["data_versions"]["rows"] == []
     assert "WARN 4 warn_interactions_without_topic" in output
     assert "WARN 1 warn_customers_not_in_customer_sheet" in output
     assert "PASS warn_quarantined_rows" in output
     assert "PASS expression_is_true_sheet_reconciliation_rows_landed" in output
-    assert len(re.findall(r" PASS \w+::test_\w+", output)) == 7  # every unit test
+    assert len(re.findall(r" PASS \w+::test_\w+", output)) == 8  # every unit test
     assert "ERROR=0" in output
     assert "SKIP=0" in output
 
@@ -428,6 +433,23 @@ def test_generated_marts_are_the_same_on_spark_and_postgres(generated, table):
     spark_columns, spark_rows = comparable(spark_marts, table)
     postgres_columns, postgres_rows = comparable(postgres_marts, table)
     assert spark_columns == postgres_columns
+    if table == "data_versions":
+        # Spark keeps no version store: it lists no version. PostgreSQL's first build of the
+        # same seeds/ lists it as version 1, live, with this build's figures.
+        assert spark_rows == []
+        [(counted, quarantined)] = rows_of(
+            postgres_marts, "build_info", "interactions_counted", "rows_quarantined"
+        )
+        assert rows_of(
+            postgres_marts,
+            "data_versions",
+            "version",
+            "file_name",
+            "interactions_counted",
+            "rows_quarantined",
+            "is_live",
+        ) == [(1, "seeds/", counted, quarantined, True)]
+        return
     assert spark_rows, "an empty mart would prove nothing"
     assert len(spark_rows) == len(postgres_rows)
     assert spark_rows == postgres_rows
@@ -454,7 +476,7 @@ def test_generated_workbook_is_counted_and_reconciled_on_spark(generated):
     findings = re.compile(r" (PASS|WARN \d+|FAIL \d+|ERROR) (\S+) ")
     assert sorted(findings.findall(spark_output)) == sorted(findings.findall(postgres_output))
     assert "ERROR=0" in spark_output
-    assert len(re.findall(r" PASS \w+::test_\w+", spark_output)) == 7
+    assert len(re.findall(r" PASS \w+::test_\w+", spark_output)) == 8
 
 
 # --- going live on Spark ---------------------------------------------------------------------
