@@ -8,8 +8,7 @@ folder, the same `interactions history --json`) and the build time stay exactly 
 The error a dbt test finds, and the imports by a rule, run on DuckDB (the rules are the same
 dbt models on both warehouses). An import by a rule is a new kept version, live, its seeds kept
 in the version store (seeds/ untouched); these workbooks are smaller than the data before them,
-so they are imported with --allow-shrink. 27 workbooks in all; two gaps of the import are
-marked as expected failures.
+so they are imported with --allow-shrink. 27 workbooks in all.
 """
 
 import contextlib
