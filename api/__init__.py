@@ -24,12 +24,14 @@ def create_app(test_config=None):
         auth,
         customers,
         data_quality,
+        data_version,
         errors,
         health,
         interactions,
         openapi,
         reference,
         request_id,
+        versions,
         website,
     )
 
@@ -37,6 +39,8 @@ def create_app(test_config=None):
     auth.register(app)  # API_KEY_HASHES: /api/ routes need a key
     errors.register(app)
     website.register(app)
-    for module in (health, interactions, customers, data_quality, reference, openapi):
+    data_version.register(app)  # X-Data-Version, ETag and 304 on the answers read from the data
+    modules = (health, interactions, customers, versions, data_quality, reference, openapi)
+    for module in modules:
         app.register_blueprint(module.bp)
     return app

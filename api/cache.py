@@ -24,6 +24,11 @@ from a timer:
   the copy only if that is still the copy's build. As a safety net for builds that send no
   notification (a plain `dbt build`), the listener also compares built_at every
   RECHECK_SECONDS.
+
+A copy also knows its build (data version, built_at: read by the same statement), which the
+answers from it name in X-Data-Version and ETag (api/data_version.py). On PostgreSQL the cache
+also keeps the live build for the answers the warehouse gives (build_before_query): read once
+per listener token, so once per build, and always before the answer's own query.
 """
 
 import logging
@@ -35,6 +40,8 @@ from dataclasses import dataclass, replace
 import psycopg
 from flask import current_app
 
+from api import queries
+from api.builds import Build
 from api.warehouse import DuckDBReader, PostgresReader, get_reader
 
 log = logging.getLogger(__name__)
@@ -52,7 +59,7 @@ NOTIFY_SECONDS_TESTED = 1.0  # documented above; asserted by tests/test_cache.py
 
 # Every customer of dim_customers with its counts per channel in display order (zero-filled),
 # and one header row (customer_id null) with the channels in display order and the build's
-# built_at. One statement, so on PostgreSQL it reads one build's marts.
+# data_version and built_at. One statement, so on PostgreSQL it reads one build's marts.
 CUSTOMER_CHANNEL_COUNTS = """
 with
 
@@ -88,6 +95,7 @@ customer_counts as (
 header as (
 
     select
+        build_info.data_version,
         build_info.built_at,
         (
             select array_agg(dim_channels.channel order by dim_channels.display_order)
@@ -101,6 +109,7 @@ select
     cast(null as bigint) as customer_id,
     cast(null as bigint[]) as interaction_counts,
     header.channels,
+    header.data_version,
     header.built_at
 from header
 union all
@@ -108,6 +117,7 @@ select
     customer_counts.customer_id,
     customer_counts.interaction_counts,
     null as channels,
+    null as data_version,
     null as built_at
 from customer_counts
 """
@@ -118,9 +128,13 @@ class Snapshot:
     """One build's answers: customer id -> the JSON body of its answer, rendered at load."""
 
     token: object  # the build identity it is valid for (see the module docstring)
-    built_at: object
+    build: Build | None  # the build it was read from: data version and built_at
     channels: tuple[str, ...]
     bodies: dict[int, bytes]
+
+    @property
+    def built_at(self):
+        return self.build.built_at if self.build is not None else None
 
     @classmethod
     def from_rows(cls, token, rows: list[dict], render) -> "Snapshot | None":
@@ -138,7 +152,7 @@ class Snapshot:
                 interactions = dict(zip(channels, row["interaction_counts"], strict=True))
                 answer = {"data": {"customer_id": customer_id, "interactions": interactions}}
                 bodies[customer_id] = render(answer)
-        return cls(token, header["built_at"], channels, bodies)
+        return cls(token, Build.from_row(header), channels, bodies)
 
 
 def renderer(app):
@@ -187,6 +201,7 @@ class AnswerCache:
         self._snapshot: Snapshot | None = None
         self._loading = False
         self._failed_at = -RETRY_SECONDS
+        self._build: tuple[object, Build | None] | None = None  # PostgreSQL: (token, build)
         if isinstance(reader, PostgresReader):
             self._watch = BuildNotifications(reader.config, self._listening_again)
         elif isinstance(reader, DuckDBReader):
@@ -204,6 +219,36 @@ class AnswerCache:
             return snapshot
         self._start_load(token)
         return None
+
+    def build_before_query(self) -> Build | None:
+        """PostgreSQL: the live build, to be read before the answer's own query, so that the
+        answer never names a newer build than the data it gives (a build that goes live
+        between the two makes the name older than the data, which is harmless). Kept per
+        listener token, so the warehouse is asked once per build and worker: the token changes
+        with every notification, every reconnection and every build the RECHECK_SECONDS check
+        notices; while not listening, it is asked every time. DuckDB: None (every query's rows
+        carry their file's build, warehouse.Rows), as for a reader with no build identity."""
+        if not isinstance(self._watch, BuildNotifications):
+            return None
+        token = self._watch.token()
+        if token is None:
+            return self._read_build()
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.token == token:
+            return snapshot.build
+        known = self._build
+        if known is not None and known[0] == token:
+            return known[1]
+        # The token is taken before the read: a build that goes live after the read changes
+        # it (its NOTIFY), so this build is never named for a later build's data; one that
+        # went live just before the read is the one read, and every later query sees it too.
+        build = self._read_build()
+        self._build = (token, build)
+        return build
+
+    def _read_build(self) -> Build | None:
+        rows = self._reader.fetch_all(queries.BUILD_INFO)
+        return Build.from_row(rows[0] if rows else None)
 
     def _start_load(self, token):
         with self._lock:

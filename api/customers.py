@@ -3,6 +3,7 @@
 from flask import Blueprint, url_for
 
 from api import params, queries
+from api.data_version import fetch_answer
 from api.warehouse import get_reader
 
 bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
@@ -13,8 +14,8 @@ def list_customers():
     limit = params.limit()
     after = params.cursor()
     q = params.optional_text("q")
-    rows = get_reader().fetch_all(
-        queries.CUSTOMERS_PAGE, after_customer_id=after, q=q, row_limit=limit + 1
+    rows = fetch_answer(
+        get_reader(), queries.CUSTOMERS_PAGE, after_customer_id=after, q=q, row_limit=limit + 1
     )
     customers = rows[:limit]
     next_cursor = str(customers[-1]["customer_id"]) if len(rows) > limit else None

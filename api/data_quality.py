@@ -3,6 +3,7 @@
 from flask import Blueprint
 
 from api import params, queries
+from api.data_version import fetch_answer
 from api.timestamps import iso_utc
 from api.warehouse import MartsMissing, get_reader
 
@@ -13,7 +14,7 @@ LEGACY_NOT_FOUND = {"message": "Table name not found"}
 
 @bp.get("/data-quality")
 def data_quality():
-    rows = get_reader().fetch_all(queries.DATA_QUALITY)
+    rows = fetch_answer(get_reader(), queries.DATA_QUALITY)
     if not rows:
         raise MartsMissing("marts.build_info has no row")
     sheets = [
@@ -44,7 +45,7 @@ def data_quality():
 def legacy_stats(table_name):
     if params.NUL in table_name:  # no sheet's name has one; PostgreSQL would refuse it
         return LEGACY_NOT_FOUND, 404
-    rows = get_reader().fetch_all(queries.SHEET_ROWS_LANDED, sheet_name=table_name)
+    rows = fetch_answer(get_reader(), queries.SHEET_ROWS_LANDED, sheet_name=table_name)
     if not rows:
         return LEGACY_NOT_FOUND, 404
     return {"message": "Number of Rows", "rows": rows[0]["rows_landed"]}

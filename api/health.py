@@ -1,8 +1,11 @@
-"""/health: the process answers. /ready: the warehouse answers and the marts are there."""
+"""/health: the process answers. /ready: the warehouse answers and the marts are there, and
+which version of the data is live."""
 
 from flask import Blueprint
 
 from api import queries
+from api.builds import Build
+from api.data_version import answered_from
 from api.errors import MARTS_MISSING, error_response
 from api.timestamps import iso_utc
 from api.warehouse import get_reader
@@ -21,5 +24,11 @@ def ready():
     rows = reader.fetch_all(queries.BUILD_INFO)  # unreachable or no marts: 503 JSON
     if not rows:
         return error_response(503, MARTS_MISSING)
-    built_at = iso_utc(rows[0]["built_at"])
-    return {"status": "ready", "warehouse": reader.warehouse, "built_at": built_at}
+    build = Build.from_row(rows[0])
+    answered_from(build)
+    return {
+        "status": "ready",
+        "warehouse": reader.warehouse,
+        "built_at": iso_utc(rows[0]["built_at"]),
+        "version": rows[0]["data_version"],
+    }

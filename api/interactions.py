@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, request
 
 from api import params, queries
 from api.cache import get_cache
+from api.data_version import answered_from, fetch_answer
 from api.errors import ApiError
 from api.warehouse import get_reader
 
@@ -38,7 +39,7 @@ def _grouped(rows, key):
 @bp.get("/by-customer-type")
 def by_customer_type():
     topic = params.optional_text("topic")
-    rows = get_reader().fetch_all(queries.CUSTOMER_TYPE_INTERACTIONS, topic=topic)
+    rows = fetch_answer(get_reader(), queries.CUSTOMER_TYPE_INTERACTIONS, topic=topic)
     _check_topic(rows, topic)
     return {"data": {"customer_types": _grouped(rows, "customer_type")}}
 
@@ -49,12 +50,13 @@ def for_customer(customer_id):
     topic = params.optional_text("topic") if request.query_string else None
     snapshot = get_cache().live_snapshot() if topic is None else None
     if snapshot is not None:  # the live build's counts, in this worker's memory (api/cache.py)
+        answered_from(snapshot.build)
         body = snapshot.bodies.get(customer_id)
         if body is None:
             raise ApiError(404, f"customer {customer_id} not found")
         return current_app.response_class(body, mimetype="application/json")
-    rows = get_reader().fetch_all(
-        queries.CUSTOMER_INTERACTIONS, customer_id=customer_id, topic=topic
+    rows = fetch_answer(
+        get_reader(), queries.CUSTOMER_INTERACTIONS, customer_id=customer_id, topic=topic
     )
     _check_customer(rows, customer_id)
     _check_topic(rows, topic)
@@ -67,6 +69,6 @@ def for_customer(customer_id):
 @bp.get("/<customer_id>/topics")
 def topics_for_customer(customer_id):
     customer_id = params.customer_id(customer_id)
-    rows = get_reader().fetch_all(queries.CUSTOMER_TOPICS, customer_id=customer_id)
+    rows = fetch_answer(get_reader(), queries.CUSTOMER_TOPICS, customer_id=customer_id)
     _check_customer(rows, customer_id)
     return {"data": {"customer_id": customer_id, "topics": _grouped(rows, "topic")}}

@@ -17,13 +17,17 @@ def _ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(description, schema_name, example=None):
+def _header(name):
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _json(description, schema_name, example=None, headers=()):
     content = {"schema": _ref(schema_name)}
     if example is not None:
         content["example"] = example
     return {
         "description": description,
-        "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+        "headers": {name: _header(name) for name in ("X-Request-ID", *headers)},
         "content": {"application/json": content},
     }
 
@@ -91,6 +95,30 @@ TOPIC = {
     "example": "Sand",
 }
 TOPIC_NOT_FOUND = "A topic filter names a topic that does not exist."
+
+
+def _limit(what):
+    return {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": f"{what} per page, 1 to {MAX_LIMIT}.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    }
+
+
+CURSOR = {
+    "name": "cursor",
+    "in": "query",
+    "required": False,
+    "description": "page.next_cursor of the previous page; absent for the first.",
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+BAD_PAGE = _error(
+    "A bad limit or cursor.",
+    f"limit must be a whole number from 1 to {MAX_LIMIT}, not '501'",
+    400,
+)
 
 SCHEMAS = {
     "Error": {
@@ -202,22 +230,23 @@ SCHEMAS = {
         "additionalProperties": False,
         "properties": {
             "data": {"type": "array", "items": _ref("Customer")},
-            "page": {
-                "type": "object",
-                "required": ["limit", "next_cursor", "next"],
-                "additionalProperties": False,
-                "properties": {
-                    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-                    "next_cursor": {
-                        "description": "Pass as ?cursor= for the next page; null on the last.",
-                        "type": ["string", "null"],
-                    },
-                    "next": {
-                        "description": "The next page's URL (same limit and q); null on the "
-                        "last page.",
-                        "type": ["string", "null"],
-                    },
-                },
+            "page": _ref("Page"),
+        },
+    },
+    "Page": {
+        "type": "object",
+        "required": ["limit", "next_cursor", "next"],
+        "additionalProperties": False,
+        "properties": {
+            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            "next_cursor": {
+                "description": "Pass as ?cursor= for the next page; null on the last.",
+                "type": ["string", "null"],
+            },
+            "next": {
+                "description": "The next page's URL (same limit, and q for customers); null "
+                "on the last page.",
+                "type": ["string", "null"],
             },
         },
     },
@@ -244,7 +273,7 @@ SCHEMAS = {
     },
     "Ready": {
         "type": "object",
-        "required": ["status", "warehouse", "built_at"],
+        "required": ["status", "warehouse", "built_at", "version"],
         "additionalProperties": False,
         "properties": {
             "status": {"const": "ready"},
@@ -254,6 +283,67 @@ SCHEMAS = {
                 "type": "string",
                 "format": "date-time",
             },
+            "version": {
+                "description": "The version of the data that build made live (0 for a "
+                "development build, a plain dbt build); the answers' X-Data-Version.",
+                "type": "integer",
+                "minimum": 0,
+            },
+        },
+    },
+    "Version": {
+        "description": "One kept version of the data: an import (or the sample seeds' first "
+        "build), with the figures it was built with.",
+        "type": "object",
+        "required": [
+            "version",
+            "imported_at",
+            "file",
+            "sha256",
+            "interactions_counted",
+            "rows_quarantined",
+            "is_live",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"type": "integer", "minimum": 1},
+            "imported_at": {
+                "description": "When the version was imported (UTC, to the second).",
+                "type": "string",
+                "format": "date-time",
+            },
+            "file": {
+                "description": "The imported workbook's file name ('seeds/' for the sample).",
+                "type": "string",
+            },
+            "sha256": {
+                "description": "SHA-256 of the imported file, hex.",
+                "type": "string",
+                "pattern": "^[0-9a-f]{64}$",
+            },
+            "interactions_counted": {
+                "description": "Interactions counted in that version (null if unknown).",
+                "type": ["integer", "null"],
+                "minimum": 0,
+            },
+            "rows_quarantined": {
+                "description": "Rows quarantined in that version, all sheets (null if unknown).",
+                "type": ["integer", "null"],
+                "minimum": 0,
+            },
+            "is_live": {
+                "description": "True for the version the API answers from (X-Data-Version).",
+                "type": "boolean",
+            },
+        },
+    },
+    "VersionPage": {
+        "type": "object",
+        "required": ["data", "page"],
+        "additionalProperties": False,
+        "properties": {
+            "data": {"type": "array", "items": _ref("Version")},
+            "page": _ref("Page"),
         },
     },
     "DataQuality": {
@@ -453,25 +543,8 @@ PATHS = {
             "503": UNAVAILABLE,
         },
         [
-            {
-                "name": "limit",
-                "in": "query",
-                "required": False,
-                "description": f"Customers per page, 1 to {MAX_LIMIT}.",
-                "schema": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": MAX_LIMIT,
-                    "default": DEFAULT_LIMIT,
-                },
-            },
-            {
-                "name": "cursor",
-                "in": "query",
-                "required": False,
-                "description": "page.next_cursor of the previous page; absent for the first.",
-                "schema": {"type": "string", "pattern": "^[0-9]+$"},
-            },
+            _limit("Customers"),
+            CURSOR,
             {
                 "name": "q",
                 "in": "query",
@@ -482,6 +555,39 @@ PATHS = {
                 "example": "jedi",
             },
         ],
+    ),
+    "/api/v1/versions": _operation(
+        "listVersions",
+        "The kept versions of the data, newest first",
+        f"Every kept version (each import, and the sample seeds' first build), newest first, "
+        "with the file it came from and the figures it was built with; is_live marks the "
+        f"version the answers come from (their X-Data-Version). limit is 1 to {MAX_LIMIT} "
+        f"(default {DEFAULT_LIMIT}): a larger limit is a 400, not clamped. Follow page.next "
+        "(or pass page.next_cursor as cursor) for the next page: the versions below it.",
+        {
+            "200": _json(
+                "A page of versions.",
+                "VersionPage",
+                {
+                    "data": [
+                        {
+                            "version": 1,
+                            "imported_at": "2025-01-31T08:59:52Z",
+                            "file": "seeds/",
+                            "sha256": "a45975915327ff52399e1c031b435750"
+                            "d954fb26d0d94d90807e7e0f0ce84420",
+                            "interactions_counted": 4,
+                            "rows_quarantined": 0,
+                            "is_live": True,
+                        }
+                    ],
+                    "page": {"limit": 50, "next_cursor": None, "next": None},
+                },
+            ),
+            "400": BAD_PAGE,
+            "503": UNAVAILABLE,
+        },
+        [_limit("Versions"), CURSOR],
     ),
     "/api/v1/data-quality": _operation(
         "getDataQuality",
@@ -602,13 +708,19 @@ PATHS = {
     "/ready": _operation(
         "getReady",
         "The warehouse answers and the marts are there",
-        "200 with the time of the last successful build; 503 when the warehouse is "
-        "unreachable or not built.",
+        "200 with the time of the last successful build and the version of the data it made "
+        "live; 503 when the warehouse is unreachable or not built.",
         {
             "200": _json(
                 "Ready.",
                 "Ready",
-                {"status": "ready", "warehouse": "duckdb", "built_at": "2025-01-31T09:00:00Z"},
+                {
+                    "status": "ready",
+                    "warehouse": "duckdb",
+                    "built_at": "2025-01-31T09:00:00Z",
+                    "version": 1,
+                },
+                headers=("X-Data-Version",),
             ),
             "503": UNAVAILABLE,
         },
@@ -622,6 +734,48 @@ PATHS = {
         tags=("operations",),
     ),
 }
+
+
+OPENAPI_PATH = "/api/v1/openapi.json"
+# On the answers read from the data (every 200 of /api/ but this document): the build they
+# come from (api/data_version.py).
+VERSION_HEADERS = ("X-Data-Version", "ETag", "Cache-Control")
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of an answer already held: while it is still the live build's, "
+    "the answer is a 304 with no body. * matches any build.",
+    "schema": {"type": "string"},
+    "example": '"v1-1738314000123456"',
+}
+NOT_MODIFIED = {
+    "description": "Not Modified: If-None-Match names the ETag this answer carries (the data "
+    "has not changed since): no body. Only an answer that would have been a 200 can be a 304, "
+    "and only with a valid API key when keys are on (the 401 comes first).",
+    "headers": {name: _header(name) for name in ("X-Request-ID", *VERSION_HEADERS)},
+}
+
+
+def _versioned(paths: dict) -> dict:
+    """The operations answered from the data (/api/ but this document): the If-None-Match
+    parameter, X-Data-Version, ETag and Cache-Control on the 200, and the 304."""
+    result = {}
+    for path, item in paths.items():
+        if path.startswith("/api/") and path != OPENAPI_PATH:
+            operation = item["get"]
+            responses = dict(operation["responses"])
+            ok = responses.pop("200")
+            ok = {**ok, "headers": {**ok["headers"], **{n: _header(n) for n in VERSION_HEADERS}}}
+            item = {
+                "get": {
+                    **operation,
+                    "parameters": [*operation["parameters"], IF_NONE_MATCH],
+                    "responses": {"200": ok, "304": NOT_MODIFIED, **responses},
+                }
+            }
+        result[path] = item
+    return result
 
 
 UNAUTHORIZED = _error(
@@ -665,14 +819,21 @@ def document() -> dict:
             "description": "Read-only answers from the marts: how many times each customer "
             "talked to us on each channel, about each topic. Every error is JSON "
             '{"error": {"status": N, "message": "..."}} (the legacy stats 404 excepted); '
-            "every response carries an X-Request-ID header.",
+            "every response carries an X-Request-ID header. Every answer read from the data "
+            "(the 200s and 304s of /api/ but this document, the 404s that say a customer or "
+            "topic does not exist, /ready) carries X-Data-Version, the version of the data it "
+            "comes from (/api/v1/versions lists them); answers decided without reading it (a "
+            "bad parameter, 401, 503) carry none. The 200s of /api/ carry an ETag that "
+            "changes with every build (a rebuild of the same version too): send it back as "
+            "If-None-Match, and while the data has not changed the answer is a 304 with no "
+            "body.",
         },
         "tags": [
             {"name": "api", "description": "Answers from the marts."},
             {"name": "legacy", "description": "Kept for the callers of the old API."},
             {"name": "operations", "description": "Health, readiness, this document."},
         ],
-        "paths": _protected(PATHS),
+        "paths": _protected(_versioned(PATHS)),
         "components": {
             "securitySchemes": SECURITY_SCHEMES,
             "schemas": SCHEMAS,
@@ -681,8 +842,32 @@ def document() -> dict:
                     "description": "The request's id (the caller's X-Request-ID when it is "
                     "1-64 characters of A-Z a-z 0-9 . _ -, else a new one); the server's log "
                     "names it.",
+                    "required": True,
                     "schema": {"type": "string"},
-                }
+                },
+                "X-Data-Version": {
+                    "description": "The version of the data the answer comes from: the live "
+                    "version (marts.build_info.data_version; 0 for a development build, a "
+                    "plain dbt build). Never newer than the data in the body.",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0},
+                    "example": 1,
+                },
+                "ETag": {
+                    "description": "The build the answer comes from, as an opaque tag: it "
+                    "changes with the live version and with every build (currently "
+                    '"v<version>-<built_at in microseconds since 1970>"). Send it back as '
+                    "If-None-Match.",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "example": '"v1-1738314000123456"',
+                },
+                "Cache-Control": {
+                    "description": "no-cache: a cache may keep the answer but must ask again "
+                    "(If-None-Match) before each use.",
+                    "required": True,
+                    "schema": {"const": "no-cache"},
+                },
             },
         },
     }

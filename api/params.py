@@ -60,8 +60,8 @@ def limit() -> int:
 
 
 def cursor() -> int:
-    """?cursor= (the next_cursor of the previous page): the last customer id seen; 0 before
-    the first page."""
+    """?cursor= (the next_cursor of the previous page): the last customer id (or version)
+    seen; 0 before the first page."""
     text = request.args.get("cursor")
     if text is None:
         return 0

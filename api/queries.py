@@ -286,7 +286,27 @@ from marts.dim_topics
 order by is_unknown, topic
 """
 
+# The live build: the version of the data it made live (0 for a development build), and when.
 BUILD_INFO = """
-select built_at
+select
+    data_version,
+    built_at
 from marts.build_info
+"""
+
+# A page of the kept versions, newest first, below :before_version (null for the first page).
+# :row_limit is one more than the page size, to tell whether there is a next page.
+DATA_VERSIONS_PAGE = """
+select
+    version,
+    imported_at,
+    file_name,
+    file_sha256,
+    interactions_counted,
+    rows_quarantined,
+    is_live
+from marts.data_versions
+where cast(:before_version as bigint) is null or version < :before_version
+order by version desc
+limit :row_limit
 """

@@ -3,6 +3,7 @@
 from flask import Blueprint
 
 from api import queries
+from api.data_version import fetch_answer
 from api.warehouse import get_reader
 
 bp = Blueprint("reference", __name__, url_prefix="/api/v1")
@@ -10,9 +11,9 @@ bp = Blueprint("reference", __name__, url_prefix="/api/v1")
 
 @bp.get("/channels")
 def channels():
-    return {"data": get_reader().fetch_all(queries.CHANNELS)}
+    return {"data": fetch_answer(get_reader(), queries.CHANNELS)}
 
 
 @bp.get("/topics")
 def topics():
-    return {"data": get_reader().fetch_all(queries.TOPICS)}
+    return {"data": fetch_answer(get_reader(), queries.TOPICS)}

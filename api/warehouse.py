@@ -6,7 +6,9 @@ return rows as dicts. Every query only SELECTs from schema `marts`.
 - DuckDBReader: the warehouse file opened read-only. A build replaces that file (os.replace),
   so each query first compares the file's identity (os.stat) with the one opened, and opens
   the new file when it changed. The file is attached to a private in-memory database, so a
-  reopen never gets DuckDB's cached instance of the old file.
+  reopen never gets DuckDB's cached instance of the old file. A file holds one build: its
+  build_info (data version, built_at) is read once when it is opened, and every query's rows
+  carry it (Rows.build), exactly the build they were read from, at no cost per query.
 - PostgresReader: one psycopg_pool.ConnectionPool per process, opened on first use, as the
   API's role (SELECT on marts only), with a statement timeout; a warehouse that cannot be
   reached gives WarehouseUnavailable within the pool timeout, never a hang. A connection the
@@ -34,6 +36,8 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from api import config as config_module
+from api import queries
+from api.builds import Build
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,15 @@ class WarehouseUnavailable(Exception):
 
 class MartsMissing(Exception):
     """The warehouse answers but the marts are not there (no build yet): 503."""
+
+
+class Rows(list):
+    """A query's rows (dicts), and the build they were read from when the reader knows it
+    without asking (DuckDB: the open file's), else None."""
+
+    def __init__(self, rows=(), build: Build | None = None):
+        super().__init__(rows)
+        self.build = build
 
 
 class Reader(Protocol):
@@ -107,13 +120,14 @@ class DuckDBReader:
         self._lock = threading.Lock()
         self._connection = None
         self._identity = None
+        self._build = None  # the open file's build
 
-    def fetch_all(self, query: str, **params) -> list[dict]:
-        cursor = self._cursor()
+    def fetch_all(self, query: str, **params) -> Rows:
+        cursor, build = self._cursor()
         try:
             cursor.execute(placeholders(query, "dollar"), params)
             names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            return Rows((dict(zip(names, row, strict=True)) for row in cursor.fetchall()), build)
         except duckdb.CatalogException as error:
             raise MartsMissing(str(error)) from error
         except duckdb.IOException as error:
@@ -122,7 +136,8 @@ class DuckDBReader:
             cursor.close()
 
     def _cursor(self):
-        """A cursor on the current warehouse file, reopened when a build has replaced it."""
+        """A cursor on the current warehouse file, reopened when a build has replaced it, and
+        that file's build."""
         try:
             stat = os.stat(self.path)
         except OSError as error:
@@ -134,9 +149,11 @@ class DuckDBReader:
                 # another thread keeps it until that query ends.
                 self._connection = self._open()
                 self._identity = identity
+                self._build = self._read_build(self._connection)
             cursor = self._connection.cursor()
+            build = self._build
         cursor.execute("use warehouse")
-        return cursor
+        return cursor, build
 
     def _open(self):
         # A private in-memory database with the file attached read-only; Python variables
@@ -151,6 +168,22 @@ class DuckDBReader:
             raise WarehouseUnavailable(f"cannot open {self.path}: {error}") from error
         log.info("opened the DuckDB warehouse %s read-only", self.path)
         return connection
+
+    def _read_build(self, connection) -> Build | None:
+        """The opened file's build_info (the file never changes while it is open: a build
+        renames a new one over it); None when it has no marts yet."""
+        cursor = connection.cursor()
+        try:
+            cursor.execute("use warehouse")
+            cursor.execute(queries.BUILD_INFO)
+            names = [column[0] for column in cursor.description]
+            row = cursor.fetchone()
+        except duckdb.Error as error:  # no marts yet: the answer's own query says so
+            log.info("no build_info in %s (%s)", self.path, error)
+            return None
+        finally:
+            cursor.close()
+        return Build.from_row(dict(zip(names, row, strict=True)) if row else None)
 
     def close(self) -> None:
         with self._lock:

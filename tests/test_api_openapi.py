@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 document: it describes every route, its schemas are valid JSON Schema
-2020-12, its examples follow them, and real responses on both warehouses conform to it."""
+2020-12, its examples follow them, and real responses on both warehouses conform to it (their
+status, body and required headers; a 304 has no body)."""
 
 import re
 
@@ -33,14 +34,41 @@ def template_for(path):
     raise AssertionError(f"{path} matches no path of the OpenAPI document")
 
 
+def header_definition(definition):
+    """A response's header object, its $ref followed."""
+    if "$ref" in definition:
+        return DOC["components"]["headers"][definition["$ref"].rsplit("/", 1)[1]]
+    return definition
+
+
+def assert_documented_headers(response, documented, where):
+    """Every header the document says the response carries is there, and valid."""
+    for name, definition in documented.get("headers", {}).items():
+        definition = header_definition(definition)
+        value = response.headers.get(name)
+        if value is None:
+            assert not definition.get("required"), f"{where}: no {name} header"
+            continue
+        validator = Draft202012Validator(definition["schema"])
+        typed = int(value) if definition["schema"].get("type") == "integer" else value
+        errors = [error.message for error in validator.iter_errors(typed)]
+        assert errors == [], f"{where}: {name}: {value!r}: {errors}"
+
+
 def assert_conforms(response, path):
-    """The response's status is documented for the path (or falls under `default`), and its
-    JSON body is valid against the documented schema."""
+    """The response's status is documented for the path (or falls under `default`), it
+    carries the headers documented as required, and its JSON body is valid against the
+    documented schema (a 304 has none)."""
     template = template_for(path)
     responses = DOC["paths"][template]["get"]["responses"]
     status = str(response.status_code) if str(response.status_code) in responses else "default"
-    assert response.mimetype == "application/json"
     assert response.headers.get("X-Request-ID")
+    assert_documented_headers(response, responses[status], f"{path} {response.status_code}")
+    if status == "304":
+        assert response.get_data() == b""
+        assert "Content-Type" not in response.headers
+        return
+    assert response.mimetype == "application/json"
     schema_at = _pointer(
         "paths", template, "get", "responses", status, "content", "application/json", "schema"
     )
@@ -61,8 +89,20 @@ def test_document_is_openapi_3_1_with_valid_schemas():
         assert declared == set(re.findall(r"\{([^}]+)\}", template)), template
         for status, response in operation["responses"].items():
             assert response["description"], (template, status)
-            assert "application/json" in response["content"], (template, status)
+            if status == "304":  # Not Modified: no body
+                assert "content" not in response, (template, status)
+            else:
+                assert "application/json" in response["content"], (template, status)
             assert "X-Request-ID" in response["headers"], (template, status)
+        versioned = template.startswith("/api/") and template != "/api/v1/openapi.json"
+        assert ("304" in operation["responses"]) == versioned, template
+        names = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+        assert names == (["If-None-Match"] if versioned else []), template
+        if versioned:
+            headers = operation["responses"]["200"]["headers"]
+            assert {"X-Data-Version", "ETag", "Cache-Control"} <= set(headers), template
+    for definition in DOC["components"]["headers"].values():
+        Draft202012Validator.check_schema(definition["schema"])
 
 
 def test_every_route_is_documented_and_every_documented_path_is_a_route(app):
@@ -78,7 +118,7 @@ def test_examples_follow_their_schemas():
     checked = 0
     for template, item in DOC["paths"].items():
         for status, response in item["get"]["responses"].items():
-            media = response["content"]["application/json"]
+            media = response.get("content", {}).get("application/json", {})
             if "example" not in media:
                 continue
             schema_at = _pointer(
@@ -116,6 +156,9 @@ SAMPLE_REQUESTS = [
     ("/api/v1/customers", 200),
     ("/api/v1/customers?limit=2&q=a", 200),
     ("/api/v1/customers?limit=501", 400),
+    ("/api/v1/versions", 200),
+    ("/api/v1/versions?limit=1&cursor=2", 200),
+    ("/api/v1/versions?cursor=0", 400),
     ("/api/v1/data-quality", 200),
     ("/api/v1/channels", 200),
     ("/api/v1/topics", 200),
@@ -134,6 +177,15 @@ def test_real_responses_conform(sample, client):
     method = client.post("/api/v1/interactions/1")
     assert method.status_code == 405
     assert_conforms(method, "/api/v1/interactions/1")
+
+
+def test_not_modified_responses_conform(sample, client):
+    for url in ["/api/v1/interactions/1", "/api/v1/versions", "/api/v1/stats/customers"]:
+        etag = client.get(url).headers["ETag"]
+        for given in (etag, "*", f'"other", W/{etag}'):
+            response = client.get(url, headers={"If-None-Match": given})
+            assert response.status_code == 304, (url, given)
+            assert_conforms(response, url)
 
 
 def test_unexpected_error_conforms(sample, client, monkeypatch):
@@ -156,4 +208,4 @@ def test_unavailable_warehouse_responses_conform(client, monkeypatch, tmp_path):
         assert response.status_code == 503, path
         assert_conforms(response, path)
         checked += 1
-    assert checked == 9
+    assert checked == 10

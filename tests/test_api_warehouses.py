@@ -248,8 +248,16 @@ def built_at(sample):
 
 
 def test_ready_names_the_warehouse_and_the_last_build(sample, client):
+    response = client.get("/ready")
     body = get(client, "/ready")
-    assert body == {"status": "ready", "warehouse": sample.warehouse, "built_at": body["built_at"]}
+    assert body == {
+        "status": "ready",
+        "warehouse": sample.warehouse,
+        "built_at": body["built_at"],
+        "version": 1,
+    }
+    assert list(body) == ["status", "warehouse", "built_at", "version"]
+    assert response.headers["X-Data-Version"] == "1"
     served = datetime.fromisoformat(body["built_at"])
     assert body["built_at"].endswith("Z")
     assert abs((served - built_at(sample)).total_seconds()) < 1
@@ -418,6 +426,9 @@ def test_readme_examples_are_the_real_answers(sample, client):
         answer = client.get(url).get_json()
         if url in ("/ready", "/api/v1/data-quality"):
             (answer.get("data") or answer)["built_at"] = (body.get("data") or body)["built_at"]
+        if url.startswith("/api/v1/versions"):  # the time of your build's import
+            for served, shown in zip(answer["data"], body["data"], strict=False):
+                served["imported_at"] = shown["imported_at"]
         if url == "/ready":
             answer["warehouse"] = "duckdb"
         assert answer == body, url

@@ -3,7 +3,8 @@
 For every documented operation, Hypothesis generates the path and query parameters (values
 valid by the document's schemas, and any text at all), unknown query parameters and odd
 headers. Every answer must be documented for its operation (its status, or `default`), be JSON
-valid against the documented schema, carry an X-Request-ID, and never be a 500. The examples
+valid against the documented schema (none for a 304), carry an X-Request-ID and the other
+headers documented as required, and never be a 500. The examples
 are derandomized (the same in every run) and bounded: FUZZ_EXAMPLES per operation and
 warehouse (default 60), a few seconds each.
 """
@@ -78,19 +79,23 @@ def requests(draw, template):
     operation = DOC["paths"][template]["get"]
     path = template
     query = []
-    for parameter in operation["parameters"]:
-        if parameter["in"] == "path":
-            value = draw(parameter_value(parameter))
-            path = path.replace("{" + parameter["name"] + "}", value)
-        elif draw(st.booleans()):
-            query.append((parameter["name"], draw(parameter_value(parameter))))
-    extra = draw(st.lists(st.tuples(st.sampled_from(["x", "limit", "topic", "q"]), any_text)))
     headers = draw(
         st.dictionaries(
             st.sampled_from(["X-Request-ID", "Accept", "Accept-Language", "If-None-Match"]),
             printable,
         )
     )
+    for parameter in operation["parameters"]:
+        if parameter["in"] == "path":
+            value = draw(parameter_value(parameter))
+            path = path.replace("{" + parameter["name"] + "}", value)
+        elif parameter["in"] == "header":  # If-None-Match: any text, its example, or *
+            if draw(st.booleans()):
+                choices = [printable, st.just("*"), st.just(parameter["example"])]
+                headers[parameter["name"]] = draw(st.one_of(choices))
+        elif draw(st.booleans()):
+            query.append((parameter["name"], draw(parameter_value(parameter))))
+    extra = draw(st.lists(st.tuples(st.sampled_from(["x", "limit", "topic", "q"]), any_text)))
     return path, query + extra, headers
 
 

@@ -162,7 +162,12 @@ def is_correct(answer, built_at) -> bool:
     if answer.status != 200:
         return False
     if answer.path == "/ready":
-        return answer.json() == {"status": "ready", "warehouse": "postgres", "built_at": built_at}
+        return answer.json() == {
+            "status": "ready",
+            "warehouse": "postgres",
+            "built_at": built_at,
+            "version": 1,
+        }
     return answer.json() == EXPECTED[answer.path]
 
 

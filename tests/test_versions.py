@@ -120,9 +120,18 @@ class Warehouse:
         return json.loads(self.ok("history", "--json"))
 
     def answers(self) -> dict[str, bytes]:
-        """The API's answers, byte for byte (data-quality without its built_at), from a new
+        """The API's answers, byte for byte (data-quality without its built_at), with their
+        status and X-Data-Version, from a new
         app: on PostgreSQL a long-lived app's answer cache follows a build by a notification,
         a moment after the command returns (tests/test_cache.py tests that)."""
+        return self.get_all(PATHS)
+
+    def api_versions(self) -> list[dict]:
+        """GET /api/v1/versions' list."""
+        answer = self.get_all(["/api/v1/versions"])["/api/v1/versions"]
+        return json.loads(answer.split(b" ", 2)[2])["data"]
+
+    def get_all(self, paths) -> dict[str, bytes]:
         from api import create_app
         from api.warehouse import close_reader
 
@@ -134,14 +143,15 @@ class Warehouse:
             try:
                 client = app.test_client()
                 bodies = {}
-                for path in PATHS:
+                for path in paths:
                     response = client.get(path)
                     assert response.status_code in (200, 404), (path, response.data)
-                    body = b"%d " % response.status_code + response.data
+                    version = response.headers["X-Data-Version"].encode()
+                    body = b"%d v%s " % (response.status_code, version) + response.data
                     if path == "/api/v1/data-quality":
                         data = response.get_json()
                         data["data"].pop("built_at")
-                        body = b"200 " + json.dumps(data).encode()
+                        body = b"200 v%s " % version + json.dumps(data).encode()
                     bodies[path] = body
             finally:
                 close_reader(app)
@@ -203,9 +213,9 @@ def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
     )
     answers_a = warehouse.answers()
     assert answers_a["/api/v1/interactions/1"] == (
-        b'200 {"data":{"customer_id":1,"interactions":{"Email":6,"Call":0,"Bird":0}}}\n'
+        b'200 v2 {"data":{"customer_id":1,"interactions":{"Email":6,"Call":0,"Bird":0}}}\n'
     )
-    assert answers_a["/api/v1/interactions/6"].startswith(b"404 ")
+    assert answers_a["/api/v1/interactions/6"].startswith(b"404 v2 ")
 
     # --preview: the diff, exit 0, and nothing served changes.
     preview = warehouse.run("import", "--preview", str(b))
@@ -239,7 +249,7 @@ def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
     )
     answers_b = warehouse.answers()
     assert answers_b["/api/v1/interactions/6"] == (
-        b'200 {"data":{"customer_id":6,"interactions":{"Email":0,"Call":1,"Bird":0}}}\n'
+        b'200 v3 {"data":{"customer_id":6,"interactions":{"Email":0,"Call":1,"Bird":0}}}\n'
     )
 
     history = warehouse.history()
@@ -274,6 +284,7 @@ def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
         },
     ]
     assert all(entry["imported_at"].endswith("Z") for entry in history)
+    assert warehouse.api_versions() == history  # the API lists the same versions
     assert store.read(2).note == "the first real export"
     assert store.read(3).sheets == {
         "customers": {"landed": 7, "counted": 7, "quarantined": 0},

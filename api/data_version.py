@@ -1,0 +1,70 @@
+"""Which version of the data an answer gives: the X-Data-Version header, the ETag, and 304.
+
+An answer read from the data notes the build it was read from (answered_from, or
+fetch_answer for a warehouse query); the after-request hook then adds:
+
+- X-Data-Version: N, the data version that build made live (build_info.data_version), to
+  every answer read from the data: the 200s of /api/ (not openapi.json), the 404s that say a
+  customer or topic does not exist, and /ready. Answers decided without reading the data (a
+  bad parameter, 401, an unknown route, 503) carry none.
+- ETag: "v<version>-<built_at in epoch microseconds>" and Cache-Control: no-cache to the 200s
+  of /api/; a rebuild of the same version changes it. A request whose If-None-Match matches
+  it gets 304 with no body (with ETag and X-Data-Version). The API-key check comes first, so a
+  request without a valid key is a 401 whatever it sends.
+
+The build is never newer than the data in the body:
+
+- the worker's in-memory copy (api/cache.py) and the DuckDB reader's rows (the open file's
+  build_info, warehouse.Rows) know the exact build of their data, at no cost per request;
+- on PostgreSQL the build is read before the answer's own query (AnswerCache.
+  build_before_query: once per build and worker, invalidated by the build's NOTIFY; before
+  every answer while the worker's listener is not connected), so a build that goes live
+  between the two can only make the ETag older than the body: the client then gets the body
+  again on its next request, never a 304 for data it does not have. A build that sends no
+  notification (a plain `dbt build`) is noticed within cache.RECHECK_SECONDS, during which
+  answers name the previous build (older than their body, as above).
+"""
+
+from flask import request
+from werkzeug.http import parse_etags
+
+from api.builds import Build
+from api.cache import get_cache
+
+API_PREFIX = "/api/"
+# Where a request's build is noted: its WSGI environ, which is the request's own (flask.g may
+# be shared by requests made inside one app context).
+BUILD_KEY = "interactions.data_build"
+
+
+def answered_from(build: Build | None) -> None:
+    """Note the build this request's answer is read from."""
+    request.environ[BUILD_KEY] = build
+
+
+def fetch_answer(reader, query: str, /, **params) -> list[dict]:
+    """The rows of the answer to this request (reader.fetch_all), their build noted."""
+    before = get_cache().build_before_query()  # PostgreSQL: before the query, never after
+    rows = reader.fetch_all(query, **params)
+    request.environ[BUILD_KEY] = getattr(rows, "build", None) or before
+    return rows
+
+
+def register(app):
+    app.after_request(_add_version_headers)
+
+
+def _add_version_headers(response):
+    environ = request.environ
+    build = environ.get(BUILD_KEY)
+    if build is None:
+        return response
+    headers = response.headers
+    headers.add("X-Data-Version", build.version_text)
+    if response.status_code == 200 and request.path.startswith(API_PREFIX):
+        headers.add("ETag", build.etag)
+        headers.add("Cache-Control", "no-cache")  # a client revalidates: never stale
+        given = environ.get("HTTP_IF_NONE_MATCH")
+        if given and parse_etags(given).contains_weak(build.tag):
+            response.status_code = 304  # werkzeug sends no body, nor its Content-* headers
+    return response
