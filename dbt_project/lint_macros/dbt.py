@@ -15,3 +15,11 @@ def date_trunc(datepart, date):
 
 def current_timestamp():
     return "current_timestamp"
+
+
+def type_string():
+    return "text"
+
+
+def cast(field, type):  # noqa: A002 - dbt's own argument name
+    return f"cast({field} as {type})"

@@ -76,18 +76,32 @@ runs as (
 
 ),
 
+grouped as (
+
+    select
+        customer_id,
+        occupation,
+        customer_type,
+        run_number,
+        min(version) as first_version,
+        max(version) as last_version
+
+    from runs
+    group by 1, 2, 3, 4
+
+),
+
 final as (
 
     select
         customer_id,
         occupation,
         customer_type,
-        min(version) as first_version,
-        max(version) as last_version,
-        max(version) = {{ var('data_version') }} as is_current
+        first_version,
+        last_version,
+        last_version = {{ var('data_version') }} as is_current
 
-    from runs
-    group by customer_id, occupation, customer_type, run_number
+    from grouped
 
 )
 

@@ -24,8 +24,10 @@ reconciliation as (
 this_build as (
 
     select
-        (select count(*) from interactions) as interactions_counted,
-        (select sum(rows_quarantined) from reconciliation) as rows_quarantined
+        (select count(*) as interaction_count from interactions) as interactions_counted,
+        (
+            select sum(rows_quarantined) as quarantined_count from reconciliation
+        ) as rows_quarantined
 
 ),
 

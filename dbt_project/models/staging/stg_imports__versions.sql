@@ -9,13 +9,13 @@ source as (
 renamed as (
 
     select
-        cast(trim(version) as bigint) as version,
         file_name,
         file_sha256,
-        coalesce(note, '') as note,
+        cast(trim(version) as bigint) as version,
         cast(trim(interactions_counted) as bigint) as interactions_counted,
         cast(trim(rows_quarantined) as bigint) as rows_quarantined,
-        cast(trim(imported_at) as timestamp) as imported_at
+        cast(trim(imported_at) as timestamp) as imported_at,
+        coalesce(note, '') as note
 
     from source
 
