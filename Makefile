@@ -70,7 +70,8 @@ lint: install-dev ## sqlfluff (dbt Labs style) on the models and tests, ruff on 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-docs: install ## Generate the dbt docs (lineage from seeds to marts) and serve them on port 8080
+docs: install ## Build the development target, generate its dbt docs (lineage, columns) and serve them on :8080
+	$(DBT) build $(DBT_FLAGS) --quiet
 	$(DBT) docs generate $(DBT_FLAGS)
 	$(DBT) docs serve $(DBT_FLAGS) --port 8080
 

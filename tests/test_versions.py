@@ -399,6 +399,26 @@ def test_a_plain_dbt_build_never_changes_what_is_served(warehouse):
                 "select has_schema_privilege('interactions_api', 'marts_dev', 'USAGE')"
             ).fetchall() == [(False,)]
     assert [(v["version"], v["is_live"]) for v in warehouse.history()] == [(1, True)]
+    if warehouse.name == "duckdb":  # `make docs`: the docs of the development target
+        docs = subprocess.run(  # noqa: S603
+            [str(dbt), "docs", "generate", "--project-dir", "dbt_project"],
+            cwd=warehouse.home,
+            env={**os.environ, **warehouse.environ},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert docs.returncode == 0, docs.stdout[-3000:]
+        catalog = json.loads((warehouse.home / "dbt_project/target/catalog.json").read_text())
+        node = catalog["nodes"]["model.interactions.customer_versions"]
+        assert list(node["columns"]) == [
+            "customer_id",
+            "occupation",
+            "customer_type",
+            "first_version",
+            "last_version",
+            "is_current",
+        ]
 
 
 def test_retention_keeps_the_newest_versions(tmp_path, monkeypatch):
