@@ -88,7 +88,7 @@ def _publish(settings, store, number, live, echo, pending=None) -> Published:
     data_versions = versions.write_data_versions(
         landing / f"{versions.DATA_VERSIONS_SEED}.csv", listed
     )
-    seed_files = store.seed_files(number, folder)
+    seed_files = store.seed_files(record, folder)
     seed_files[versions.DATA_VERSIONS_SEED] = data_versions
     seed_files[versions.CUSTOMER_VERSIONS_SEED] = versions.write_customer_versions(
         landing / f"{versions.CUSTOMER_VERSIONS_SEED}.csv",

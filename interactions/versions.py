@@ -190,13 +190,20 @@ class Store:
         numbers = self.numbers()
         return f" (kept: {', '.join(map(str, numbers))})" if numbers else " (none is kept)"
 
-    def seed_files(self, number: int, folder: Path | None = None) -> dict[str, Path]:
-        """The version's workbook seed CSVs: its own, or the repository's seeds/ (the sample)."""
-        folder = folder or self.folder(number)
+    def seed_files(self, version: "Version", folder: Path | None = None) -> dict[str, Path]:
+        """The version's workbook seed CSVs: its own, or the repository's seeds/ for the
+        sample; a version whose files are gone is an error, never another version's data."""
+        if version.file == SAMPLE_FILE:
+            return {seed: seed_path(self.settings.seeds_dir, seed) for seed in WORKBOOK_SEEDS}
+        folder = folder or self.folder(version.version)
         own = {seed: seed_path(folder, seed) for seed in WORKBOOK_SEEDS}
-        if all(path.is_file() for path in own.values()):
-            return own
-        return {seed: seed_path(self.settings.seeds_dir, seed) for seed in WORKBOOK_SEEDS}
+        missing = [path.name for path in own.values() if not path.is_file()]
+        if missing:
+            raise VersionError(
+                f"version {version.version} cannot be built: {', '.join(missing)} missing from "
+                f"{folder}; nothing changed"
+            )
+        return own
 
     def next_number(self, live: int | None) -> int:
         taken = [*self.numbers(), live or 0]

@@ -97,7 +97,9 @@ class Project:
         seeds = {seed: seed_path(self.home / "seeds", seed).read_bytes() for seed in WORKBOOK_SEEDS}
         live = self.live_version()
         store = self.store()
-        live_seeds = {seed: path.read_bytes() for seed, path in store.seed_files(live).items()}
+        live_seeds = {
+            seed: path.read_bytes() for seed, path in store.seed_files(store.read(live)).items()
+        }
         return {
             "answers": answers,
             "seeds": seeds,
@@ -523,7 +525,7 @@ def test_a_malformed_workbook_is_imported_by_the_documented_rules(
     assert after["version folders"] == sorted([*before["version folders"], str(number)])
     assert after["seeds"] == before["seeds"]
     store = duckdb_project.store()
-    assert store.seed_files(number) == {
+    assert store.seed_files(store.read(number)) == {
         seed: seed_path(store.folder(number), seed) for seed in WORKBOOK_SEEDS
     }
     quality = duckdb_project.served_one("/api/v1/data-quality")["data"]

@@ -75,7 +75,7 @@ class Project:
     def kept_seeds(self, number: int) -> dict[str, bytes]:
         """The seed files kept for version `number` (an import's: its own, in its folder)."""
         store = self.store()
-        files = store.seed_files(number)
+        files = store.seed_files(store.read(number))
         if number > 1:
             assert files == {seed: seed_path(store.folder(number), seed) for seed in WORKBOOK_SEEDS}
         return {seed: path.read_bytes() for seed, path in files.items()}

@@ -436,6 +436,16 @@ def test_retention_keeps_the_newest_versions(tmp_path, monkeypatch):
     assert [(v["version"], v["is_live"]) for v in project.history()] == [(4, True), (3, False)]
     assert sorted(p.name for p in versions.Store(project.settings).root.iterdir()) == ["3", "4"]
     assert "Kept: the newest 20 versions" in project.ok("history")
+    # A version whose seed files are gone is an error, never another version's data.
+    store = versions.Store(project.settings)
+    (store.folder(3) / "raw_customers.csv").unlink()
+    broken = project.run("rollback", "3")
+    assert broken.returncode == 1
+    assert broken.stderr == (
+        "interactions rollback: version 3 cannot be built: raw_customers.csv missing from "
+        f"{store.folder(3)}; nothing changed\n"
+    )
+    assert [(v["version"], v["is_live"]) for v in project.history()] == [(4, True), (3, False)]
     bad = project.run("import", str(a), IMPORT_KEEP_VERSIONS="0")
     assert bad.returncode == 1
     assert bad.stderr == (
