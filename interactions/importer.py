@@ -29,7 +29,7 @@ import psycopg
 import yaml
 
 from interactions import versions
-from interactions.build import BuildError, build, build_lock, pause_point
+from interactions.build import BuildError, build, pause_point
 from interactions.changes import (
     Changes,
     compare,
@@ -37,6 +37,7 @@ from interactions.changes import (
     export_served_customers,
     format_changes,
 )
+from interactions.publish import version_store
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path, write_seed
 from interactions.settings import Settings
 from interactions.workbook import (
@@ -127,9 +128,11 @@ def import_workbook(
     except ValueError as error:
         raise ImportFailed(f"{error}; nothing changed") from error
     try:
-        with build_lock(settings):
+        with version_store(settings) as (store, live):
             return _import_locked(
                 settings,
+                store,
+                live,
                 workbook_path,
                 formats,
                 echo=echo,
@@ -146,11 +149,19 @@ def import_workbook(
 
 
 def _import_locked(
-    settings, workbook_path, formats, *, echo, preview, allowed_shrink, keep, note, started
+    settings,
+    store,
+    live,
+    workbook_path,
+    formats,
+    *,
+    echo,
+    preview,
+    allowed_shrink,
+    keep,
+    note,
+    started,
 ) -> ImportResult:
-    store = versions.Store(settings)
-    live = versions.live_version(settings)
-    store.recover(live)
     number = store.next_number(live)
     kept = versions.kept_after_import(store, number, keep)
     record = versions.Version(

@@ -15,6 +15,7 @@ an empty data_versions).
 """
 
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from interactions import versions
@@ -31,14 +32,22 @@ class Published:
     kept: list[int] = field(default_factory=list)
 
 
-def rebuild(settings: Settings, echo=True) -> Published:
-    """`interactions build`."""
-    if settings.warehouse not in ("duckdb", "postgres"):
-        return Published(None, None, build(settings, echo=echo, data_version=versions.SAMPLE))
+@contextmanager
+def version_store(settings: Settings):
+    """Under the build lock: the version store and the live version, once what a killed
+    command left is finished or removed. Every command that changes live data starts here."""
     with build_lock(settings):
         store = versions.Store(settings)
         live = versions.live_version(settings)
         store.recover(live)
+        yield store, live
+
+
+def rebuild(settings: Settings, echo=True) -> Published:
+    """`interactions build`."""
+    if settings.warehouse not in ("duckdb", "postgres"):
+        return Published(None, None, build(settings, echo=echo, data_version=versions.SAMPLE))
+    with version_store(settings) as (store, live):
         kept = store.numbers()
         if live in kept:
             return _publish(settings, store, live, live, echo)
@@ -58,10 +67,7 @@ def rollback(settings: Settings, number: int | None = None, echo=False) -> Publi
         raise versions.VersionError(
             f"rollback works on WAREHOUSE=duckdb or postgres, not {settings.warehouse}"
         )
-    with build_lock(settings):
-        store = versions.Store(settings)
-        live = versions.live_version(settings)
-        store.recover(live)
+    with version_store(settings) as (store, live):
         kept = store.numbers()
         if number is None:
             earlier = [n for n in kept if live is not None and n < live]
