@@ -183,7 +183,7 @@ def _import_locked(
         [n for n in kept if n < number],
     )
     read: list[ImportResult] = []
-    committed = False
+    went_live = False
 
     def read_workbook(env):
         pause_point("read")
@@ -208,12 +208,18 @@ def _import_locked(
         store.write(record, pending)
 
     def keep_version():
-        nonlocal committed
+        nonlocal went_live
+        went_live = True  # from here on, the pending folder is the live version's
         result = read[0]
         keep_started = time.monotonic()
         pause_point("commit")
-        store.commit(number)
-        committed = True
+        try:
+            store.commit(number)
+        except OSError as error:
+            raise ImportFailed(
+                f"version {number} is live, but its folder could not be kept ({error}); the "
+                "next import, build or rollback keeps it"
+            ) from error
         pause_point("retain")
         result.removed_versions = store.retain(kept)
         result.stages["keep version"] = time.monotonic() - keep_started
@@ -234,7 +240,7 @@ def _import_locked(
             locked=True,
         )
     finally:
-        if not committed:
+        if not went_live:  # a live version's pending folder is kept by the next command
             shutil.rmtree(pending, ignore_errors=True)
         shutil.rmtree(landing, ignore_errors=True)
     result = read[0]

@@ -112,7 +112,10 @@ def _publish(settings, store, number, live, echo, pending=None) -> Published:
         if pending is not None:
             store.write(record, pending)
 
+    went_live = []
+
     def keep():
+        went_live.append(True)
         if pending is not None:
             store.commit(number)
         else:
@@ -130,7 +133,7 @@ def _publish(settings, store, number, live, echo, pending=None) -> Published:
         )
     finally:
         shutil.rmtree(landing, ignore_errors=True)
-        if pending is not None and pending.exists():
+        if pending is not None and not went_live:  # a live one is kept by the next command
             shutil.rmtree(pending, ignore_errors=True)
     return Published(number, live, result, store.numbers())
 

@@ -452,3 +452,33 @@ def test_retention_keeps_the_newest_versions(tmp_path, monkeypatch):
         "interactions import: IMPORT_KEEP_VERSIONS must be a whole number from 1, not '0';"
         " nothing changed\n"
     )
+
+
+def test_a_version_live_but_not_yet_kept_is_kept_by_the_next_command(tmp_path, monkeypatch, capsys):
+    """The commit of the version folder fails after the warehouse went live (a full disk):
+    the import says the version is live, history shows it, the next command keeps it."""
+    from interactions import cli
+
+    home = copy_project(tmp_path / "project")
+    build_warehouse("duckdb", home)
+    project = Warehouse("duckdb", home, None)
+    a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
+
+    def full_disk(self, number):
+        raise OSError(28, "No space left on device")
+
+    for name, value in project.environ.items():
+        monkeypatch.setenv(name, value)
+    with monkeypatch.context() as patch:
+        patch.setattr(versions.Store, "commit", full_disk)
+        assert cli.main(["import", str(a)]) == 1
+    assert capsys.readouterr().err == (
+        "interactions import: version 2 is live, but its folder could not be kept ([Errno 28]"
+        " No space left on device); the next import, build or rollback keeps it\n"
+    )
+    assert [(v["version"], v["is_live"]) for v in project.history()] == [(2, True), (1, False)]
+    store = versions.Store(project.settings)
+    assert (store.root / "2.pending" / "raw_customers.csv").is_file()
+    project.ok("build")  # the next command keeps it
+    assert sorted(p.name for p in store.root.iterdir()) == ["1", "2"]
+    assert [(v["version"], v["is_live"]) for v in project.history()] == [(2, True), (1, False)]
