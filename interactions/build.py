@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,7 +173,7 @@ def build(
     dbt_args = list(dbt_args or [])
     if data_version is not None:
         dbt_args += ["--vars", json.dumps({"data_version": data_version})]
-    with build_lock(settings) if not locked else _held():
+    with build_lock(settings) if not locked else nullcontext():
         if settings.warehouse in BULK_LOADED_WAREHOUSES:
             seeds = Path(seeds_dir) if seeds_dir is not None else settings.seeds_dir
             files = {seed: seed_path(seeds, seed) for seed in WORKBOOK_SEEDS}
@@ -202,11 +202,6 @@ def build(
         stages=stages,
         rows_landed=rows_landed,
     )
-
-
-@contextmanager
-def _held():
-    yield
 
 
 def _bulk_load_first(settings, files, before_dbt, stages, rows_landed):
@@ -249,10 +244,6 @@ class DbtProcess:
             text=True,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
         )
-
-    @property
-    def pid(self) -> int:
-        return self._process.pid
 
     def run(self, args: list[str], echo=True) -> str:
         """Run `dbt <args>`; return its output, raise BuildError on failure."""

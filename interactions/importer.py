@@ -34,10 +34,9 @@ from interactions.changes import (
     Changes,
     compare,
     connect_to_marts,
-    export_served_customers,
     format_changes,
 )
-from interactions.publish import version_store
+from interactions.publish import record_candidate, version_store
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path, write_seed
 from interactions.settings import Settings
 from interactions.workbook import (
@@ -201,10 +200,7 @@ def _import_locked(
             result.refusal = result.changes.shrink_refusal(allowed_shrink)
         if result.refusal and not preview:
             raise ImportFailed(f"{result.refusal}; nothing changed")
-        _record_figures(record, result)
-        export_served_customers(
-            settings.warehouse, env, number, pending / versions.CUSTOMERS_SERVED
-        )
+        record_candidate(settings, env, record, pending)
         store.write(record, pending)
 
     def keep_version():
@@ -257,20 +253,6 @@ def _import_locked(
         "total": time.monotonic() - started,
     }
     return result
-
-
-def _record_figures(record: versions.Version, result: ImportResult) -> None:
-    record.interactions_counted = result.interactions_counted
-    record.rows_quarantined = sum(sheet.rows_quarantined for sheet in result.sheets)
-    record.customers_counted = result.changes.candidate_customers if result.changes else None
-    record.sheets = {
-        mart_sheet: {
-            "landed": figures.rows_read,
-            "counted": figures.rows_counted,
-            "quarantined": figures.rows_quarantined,
-        }
-        for mart_sheet, figures in zip(MART_SHEETS, result.sheets, strict=True)
-    }
 
 
 def _open(workbook_path: Path, formats: DateFormats) -> Workbook:

@@ -103,12 +103,7 @@ def _publish(settings, store, number, live, echo, pending=None) -> Published:
     )
 
     def record_figures(env):
-        figures = read_figures(settings.warehouse, env)
-        record.interactions_counted = figures["interactions_counted"]
-        record.rows_quarantined = figures["rows_quarantined"]
-        record.customers_counted = figures["customers_counted"]
-        record.sheets = figures["sheets"]
-        export_served_customers(settings.warehouse, env, number, folder / versions.CUSTOMERS_SERVED)
+        record_candidate(settings, env, record, folder)
         if pending is not None:
             store.write(record, pending)
 
@@ -136,6 +131,14 @@ def _publish(settings, store, number, live, echo, pending=None) -> Published:
         if pending is not None and not went_live:  # a live one is kept by the next command
             shutil.rmtree(pending, ignore_errors=True)
     return Published(number, live, result, store.numbers())
+
+
+def record_candidate(settings: Settings, env: dict[str, str], record, folder) -> None:
+    """Before a build of `record`'s version goes live: its figures into `record`, and the
+    customers it serves into `folder` (for the mart customer_versions of later builds)."""
+    record.take_figures(read_figures(settings.warehouse, env))
+    served = folder / versions.CUSTOMERS_SERVED
+    export_served_customers(settings.warehouse, env, record.version, served)
 
 
 def format_history(store: versions.Store, live: int | None) -> str:

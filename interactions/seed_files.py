@@ -1,5 +1,5 @@
-"""The workbook's seed CSVs (seeds/raw_*.csv): their one canonical text form, and replacing
-the live files with new ones.
+"""The workbook's seed CSVs (seeds/raw_*.csv, and each kept version's): their one canonical
+text form.
 
 Canonical form: UTF-8, a header of the snake_cased column names, one line per row ending in
 '\\n', fields quoted only when they must be (a comma, a quote or a line break), every value as
@@ -7,8 +7,6 @@ text. Exporting the seeds as a workbook and importing it gives the same bytes.
 """
 
 import csv
-import os
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,19 +27,3 @@ def write_seed(path: Path, columns: Iterable[str], rows: Iterable[list[str]]) ->
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(list(columns))
         writer.writerows(rows)
-
-
-def replace_seeds(new_folder: Path, seeds_folder: Path, seeds: Iterable[str]) -> None:
-    """Move each new seed over the live one with an atomic rename.
-
-    `new_folder` is on the same file system as `seeds_folder` (a folder beside it), so each
-    replacement is one rename; a copy is the fallback across file systems.
-    """
-    for seed in seeds:
-        source, target = seed_path(new_folder, seed), seed_path(seeds_folder, seed)
-        try:
-            os.replace(source, target)
-        except OSError:
-            staged = target.with_name(f".{target.name}.importing")
-            shutil.copyfile(source, staged)
-            os.replace(staged, target)

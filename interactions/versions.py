@@ -71,6 +71,13 @@ class Version:
     # sheet ('customers', 'interactions', 'products') -> {'landed', 'counted', 'quarantined'}
     sheets: dict[str, dict[str, int]] = field(default_factory=dict)
 
+    def take_figures(self, figures: dict) -> None:
+        """The figures of a build of this version (changes.read_figures)."""
+        self.interactions_counted = figures["interactions_counted"]
+        self.rows_quarantined = figures["rows_quarantined"]
+        self.customers_counted = figures["customers_counted"]
+        self.sheets = figures["sheets"]
+
     def history_entry(self, live: int | None) -> dict:
         """The keys of `interactions history --json` and GET /api/v1/versions, in order."""
         return {
@@ -326,12 +333,13 @@ def live_version(settings: Settings) -> int | None:
         else:
             with psycopg.connect(connect_timeout=5) as connection:
                 row = connection.execute(query).fetchone()
-    except (duckdb.CatalogException, duckdb.BinderException) as error:
-        del error
-        return None
-    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
-        return None
-    except psycopg.errors.InvalidSchemaName:
+    except (
+        duckdb.CatalogException,
+        duckdb.BinderException,
+        psycopg.errors.UndefinedTable,
+        psycopg.errors.UndefinedColumn,
+        psycopg.errors.InvalidSchemaName,
+    ):
         return None
     if row is None or not row[0]:
         return None
