@@ -18,7 +18,7 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir dbt_project --profiles-dir .
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev install-spark build run serve test lint docs lock lock-check pg-setup clean bench bench-import
+.PHONY: help install install-dev install-spark build run serve test lint docs lock lock-check pg-setup clean bench bench-import fuzz-engines
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -57,6 +57,12 @@ serve: install ## Serve the API and website on port $PORT without building
 
 test: install-dev install-spark lint lock-check ## Lint, check the lock files, run every test (DuckDB, PostgreSQL, Spark)
 	$(BIN)/pytest
+
+FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8 9 10
+fuzz-engines: install-dev install-spark ## The differential test at length: worlds FUZZ_SEEDS of 20,000 interactions on DuckDB, PostgreSQL and Spark
+	for seed in $(FUZZ_SEEDS); do \
+		FUZZ_SEED=$$seed FUZZ_ENGINE_ROWS=$${FUZZ_ENGINE_ROWS:-20000} $(BIN)/pytest -q -x tests/test_engines_agree.py || exit 1; \
+	done
 
 bench: install ## API throughput and latency vs the Flask ceiling (wrk; 10k and 1M interactions, both warehouses)
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

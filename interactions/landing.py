@@ -3,14 +3,11 @@
 `dbt seed` inserts rows in batches: about 45 s per 100,000 rows on PostgreSQL. These loaders
 create exactly the tables `dbt seed` would (schema raw, or raw__next while a PostgreSQL build
 is pending; one text column per CSV column, named as in the CSV header; rows in file order)
-holding the values `dbt seed` would:
-- DuckDB: dbt-duckdb itself loads seeds with COPY ... FROM the file, and so does this (an
-  empty field is null, any other text is kept as written);
-- PostgreSQL: dbt-postgres inserts the values its CSV reader (agate) gives: a cell that is
-  empty, only whitespace, or the word null in any case is null. This uses COPY, then nulls
-  those cells (see _null_blank_cells).
-A million rows land in about a second. `interactions build` and `interactions import` then
-run `dbt build` without these seeds (see build.py).
+holding each cell's text exactly as written (an empty field is null), on every engine alike
+(COPY ... FROM the file; Spark's seed loader, macros/spark_seeds.sql, reads the same way).
+What a cell means (blank, 'null', stray spaces) is decided by the pipeline only (macro
+clean_text), never by a loader. A million rows land in about a second. `interactions build`
+and `interactions import` then run `dbt build` without these seeds (see build.py).
 """
 
 import csv
@@ -23,9 +20,6 @@ from psycopg import sql
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 
 RAW_SCHEMA = "raw"
-# What Python's str.strip() removes in ASCII: dbt-postgres's seeds strip a cell this way
-# before comparing it with their null values ('' and 'null').
-WHITESPACE_CODES = (32, 9, 10, 13, 11, 12)
 
 
 class LandingError(ValueError):
@@ -96,12 +90,6 @@ def _load_duckdb(database: Path, files, headers) -> dict[str, int]:
     return counts
 
 
-def _postgres_null_cell(column: sql.Identifier) -> sql.Composed:
-    return sql.SQL("(lower(btrim({column}, {whitespace})) in ('', 'null'))").format(
-        column=column, whitespace=sql.Literal("".join(map(chr, WHITESPACE_CODES)))
-    )
-
-
 def _load_postgres(schema: str, files, headers) -> dict[str, int]:
     counts = {}
     with psycopg.connect(connect_timeout=5) as connection:
@@ -119,43 +107,17 @@ def _load_postgres(schema: str, files, headers) -> dict[str, int]:
                 )
                 try:
                     with connection.cursor() as cursor:
-                        copy_sql = sql.SQL("copy {} from stdin (format csv, header true)")
-                        with cursor.copy(copy_sql.format(table)) as copy:
+                        # force_null: a quoted empty field ("") is null too, as in DuckDB.
+                        copy_sql = sql.SQL(
+                            "copy {} from stdin (format csv, header true, force_null ({}))"
+                        )
+                        with cursor.copy(
+                            copy_sql.format(table, sql.SQL(", ").join(columns))
+                        ) as copy:
                             with open(path, "rb") as handle:
                                 while chunk := handle.read(1 << 20):
                                     copy.write(chunk)
                         counts[seed] = cursor.rowcount
                 except Exception as error:
                     raise LandingError(f"{path}: cannot be loaded: {error}") from error
-                _null_blank_cells(connection, schema, seed, columns)
     return counts
-
-
-def _null_blank_cells(connection, schema: str, seed: str, columns) -> None:
-    """COPY reads an unquoted empty field as null; dbt seed also nulls whitespace and 'null'.
-
-    Such cells are rare, so they are only looked for; when found, the table is rewritten in
-    one serial pass (an UPDATE would move the rows and lose their order).
-    """
-    table = sql.Identifier(schema, seed)
-    any_blank = sql.SQL(" or ").join(_postgres_null_cell(column) for column in columns)
-    found = connection.execute(
-        sql.SQL("select exists (select from {} where {})").format(table, any_blank)
-    ).fetchone()[0]
-    if not found:
-        return
-    rewritten = sql.Identifier(schema, f"{seed}__landing")
-    values = sql.SQL(", ").join(
-        sql.SQL("case when {null} then null else {column} end as {column}").format(
-            null=_postgres_null_cell(column), column=column
-        )
-        for column in columns
-    )
-    connection.execute("set local max_parallel_workers_per_gather = 0")
-    connection.execute(
-        sql.SQL("create table {} as select {} from {}").format(rewritten, values, table)
-    )
-    connection.execute(sql.SQL("drop table {}").format(table))
-    connection.execute(
-        sql.SQL("alter table {} rename to {}").format(rewritten, sql.Identifier(seed))
-    )

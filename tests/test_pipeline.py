@@ -246,7 +246,8 @@ def test_two_products_in_one_month_fail_the_build_and_keep_the_live_marts(wareho
         write_seeds(home, products="date,product\n10-2019,Sand\n10-2019,Orange\n")
         with pytest.raises(BuildError) as failure:
             build_warehouse(warehouse, home)
-        assert "FAIL 1 one_product_per_month" in failure.value.output
+        assert "ERROR one_product_per_month" in failure.value.output
+        assert "month 10-2019: row 1 'Sand', row 2 'Orange'" in failure.value.output
         assert customer_one() == [("Email", 1)]
         topics = fetch_all(built, "select topic from marts.dim_topics order by 1")
         assert topics == [("Orange",), ("Sand",), ("Unknown",)]

@@ -1,6 +1,11 @@
 {#- Stand-ins for this project's macros, used only by sqlfluff's jinja templater (dbt never
     reads this folder): each renders a plausible expression of the same shape. -#}
 {% macro to_whole_number(expression) %}cast({{ expression }} as bigint){% endmacro %}
-{% macro parse_datetime(expression, format) %}cast({{ expression }} as timestamp){% endmacro %}
-{% macro regexp_like(expression, pattern) %}({{ expression }} ~ '{{ pattern }}'){% endmacro %}
+{% macro clean_text(expression) %}nullif(trim({{ expression }}), ''){% endmacro %}
+{% macro fold_case(expression) %}lower({{ expression }}){% endmacro %}
+{% macro datetime_digits(expression, format) %}substr({{ expression }}, 1, 14){% endmacro %}
+{% macro timestamp_from_digits(digits) %}cast({{ digits }} as timestamp){% endmacro %}
+{% macro regexp_full_match(expression, pattern) %}({{ expression }} ~ '{{ pattern }}'){% endmacro %}
+{% macro split_to_rows(expression, delimiter) %}unnest(string_to_array({{ expression }}, '{{ delimiter }}')){% endmacro %}
+{% macro evaluate_once() %}offset 0{% endmacro %}
 {% macro landed_row_number() %}row_number() over (){% endmacro %}

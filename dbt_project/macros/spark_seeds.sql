@@ -27,10 +27,7 @@
         select /*+ coalesce(1) */
         {%- for column_name in agate_table.column_names %}
             {%- set type = column_override.get(column_name, adapter.convert_type(agate_table, loop.index0)) %}
-            cast(
-                case when _c{{ loop.index0 }} rlike '(?iU)^\\s*(null)?\\s*$' then null else _c{{ loop.index0 }} end
-                as {{ type }}
-            ){{ ',' if not loop.last }}
+            cast(_c{{ loop.index0 }} as {{ type }}){{ ',' if not loop.last }}
         {%- endfor %}
         from {{ csv_view }}
     {% endset %}

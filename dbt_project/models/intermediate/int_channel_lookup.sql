@@ -1,6 +1,4 @@
-{#- Aliases are listed in the channels seed separated by '|'; up to 10 per channel. -#}
-{%- set max_aliases_per_channel = 10 -%}
-
+{#- Aliases are listed in the channels seed separated by '|', as many as a channel needs. -#}
 with
 
 channels as (
@@ -13,7 +11,7 @@ canonical_names as (
 
     select
         channel,
-        lower(channel) as lookup_key
+        channel as spelling
 
     from channels
 
@@ -21,28 +19,47 @@ canonical_names as (
 
 aliases as (
 
-    {% for position in range(1, max_aliases_per_channel + 1) %}
-        select
-            channel,
-            lower(trim({{ dbt.split_part('aliases', "'|'", position) }})) as lookup_key
-        from channels
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select
+        channel,
+        {{ split_to_rows('aliases', '|') }} as spelling
+
+    from channels
+    where aliases is not null
+
+),
+
+spellings as (
+
+    select
+        channel,
+        spelling
+    from canonical_names
+    union all
+    select
+        channel,
+        spelling
+    from aliases
+
+),
+
+cleaned as (
+
+    select
+        channel,
+        {{ clean_text('spelling') }} as spelling
+
+    from spellings
 
 ),
 
 lookup as (
 
-    select
+    select distinct
         channel,
-        lookup_key
-    from canonical_names
-    union all
-    select
-        channel,
-        lookup_key
-    from aliases
-    where lookup_key != ''
+        {{ fold_case('spelling') }} as lookup_key
+
+    from cleaned
+    where spelling is not null
 
 )
 

@@ -29,7 +29,7 @@ checked as (
         is_blank_row,
         case
             when is_blank_row then 'blank row'
-            when coalesce(trim(customer_id_text), '') = '' then 'missing customer id'
+            when customer_id_cleaned is null then 'missing customer id'
             when customer_id is null or customer_id = 0 then 'invalid customer id'
             when occurrence_of_customer_id > 1 then 'duplicate customer id'
         end as quarantine_reason

@@ -40,7 +40,7 @@ matched as (
         with_month.is_blank_row,
         with_month.interaction_month,
         with_month.started_at,
-        coalesce(products_by_month.topic, 'Unknown') as topic,
+        coalesce(products_by_month.topic, '{{ var("unknown_topic") }}') as topic,
         products_by_month.topic is null as is_without_topic,
         case
             when with_month.is_blank_row then 'blank row'
@@ -51,11 +51,11 @@ matched as (
                 or with_month.started_at
                 >= cast('{{ var("latest_interaction_date") }}' as timestamp)
                 then 'date out of range'
-            when coalesce(trim(with_month.customer_id_text), '') = '' then 'missing customer id'
+            when with_month.customer_id_cleaned is null then 'missing customer id'
             when
                 with_month.customer_id is null or with_month.customer_id = 0
                 then 'invalid customer id'
-            when coalesce(with_month.channel_key, '') = '' then 'missing channel'
+            when with_month.channel_key is null then 'missing channel'
             when channel_lookup.channel is null then 'unknown channel'
         end as quarantine_reason
 

@@ -21,7 +21,7 @@ products as (
 unknown_topic as (
 
     select
-        'Unknown' as topic,
+        '{{ var("unknown_topic") }}' as topic,
         0 as month_count,
         true as is_unknown
 
@@ -34,7 +34,6 @@ final as (
         month_count,
         is_unknown
     from products
-    where topic != 'Unknown'
     union all
     select
         topic,

@@ -9,9 +9,9 @@ source as (
 renamed as (
 
     select
-        cast(trim(display_order) as integer) as display_order,
-        trim(channel) as channel,
-        coalesce(trim(aliases), '') as aliases
+        cast({{ clean_text('display_order') }} as integer) as display_order,
+        {{ clean_text('channel') }} as channel,
+        aliases
 
     from source
 

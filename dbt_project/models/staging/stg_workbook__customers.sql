@@ -6,19 +6,32 @@ source as (
 
 ),
 
-renamed as (
+cleaned as (
 
     select
         {{ landed_row_number() }} as source_row_number,
-        {{ to_whole_number('customer_id') }} as customer_id,
         customer_id as customer_id_text,
-        nullif(trim(occupation), '') as occupation,
-        nullif(trim(type), '') as customer_type,
-        coalesce(trim(customer_id), '') = ''
-        and coalesce(trim(occupation), '') = ''
-        and coalesce(trim(type), '') = '' as is_blank_row
+        {{ clean_text('customer_id') }} as customer_id_cleaned,
+        {{ clean_text('occupation') }} as occupation,
+        {{ clean_text('type') }} as customer_type
 
     from source
+    {{ evaluate_once() }}
+
+),
+
+renamed as (
+
+    select
+        source_row_number,
+        {{ to_whole_number('customer_id_cleaned') }} as customer_id,
+        customer_id_text,
+        customer_id_cleaned,
+        occupation,
+        customer_type,
+        coalesce(customer_id_cleaned, occupation, customer_type) is null as is_blank_row
+
+    from cleaned
 
 )
 

@@ -6,17 +6,40 @@ source as (
 
 ),
 
-renamed as (
+cleaned as (
 
     select
         {{ landed_row_number() }} as source_row_number,
         date as month_text,
-        nullif(trim(product), '') as product,
-        coalesce(trim(date), '') = ''
-        and coalesce(trim(product), '') = '' as is_blank_row,
-        cast({{ parse_datetime('date', var('product_month_format')) }} as date) as product_month
+        {{ clean_text('date') }} as month_cleaned,
+        {{ clean_text('product') }} as product
 
     from source
+    {{ evaluate_once() }}
+
+),
+
+read_months as (
+
+    select
+        *,
+        {{ datetime_digits('month_cleaned', var('product_month_format')) }} as month_digits
+
+    from cleaned
+    {{ evaluate_once() }}
+
+),
+
+renamed as (
+
+    select
+        source_row_number,
+        month_text,
+        product,
+        coalesce(month_cleaned, product) is null as is_blank_row,
+        cast({{ timestamp_from_digits('month_digits') }} as date) as product_month
+
+    from read_months
 
 )
 
