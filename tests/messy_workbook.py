@@ -42,6 +42,19 @@ OCCUPATIONS = ["Jedi", "Doctor", "Data Scientist", "Ingénieur", 'Doctor, "PhD"'
 TYPES = ["Red", "Orange", "Blue", "Green", "RED", "Élite"]
 PRODUCTS = ["Sand", "Orange", "Lemon", "Kiwi", "Basil", "SAND", "Crème"]
 
+# The cells of issue #12's table, for one customer, whatever the seed: every engine must
+# count Email 2, Call 1, Bird 1, and serve occupation and type 'Unknown'.
+TABLE_CUSTOMER = 900_001
+TABLE_CUSTOMER_ROW = [f"{TABLE_CUSTOMER}\u00a0", "Null", "\u00a0"]
+TABLE_INTERACTION_ROWS = [
+    ["06/10/2019  09:00", "Email\u00a0", f"{TABLE_CUSTOMER}\u00a0"],
+    ["07/10/2019\t09:00", "Email", str(TABLE_CUSTOMER)],
+    ["08/10/19 09:00", "Call", str(TABLE_CUSTOMER)],
+    ["09/10/2019 09:00", "\u00a0Bird", f"{TABLE_CUSTOMER}.0"],
+    ["10/10/2019 09:00", "NULL", str(TABLE_CUSTOMER)],
+]
+TABLE_ANSWER = {"Email": 2, "Call": 1, "Bird": 1, "Pager": 0}
+
 SHEET_HEADERS = {
     "Customers": ["Customer_Id", "Occupation", "Type"],
     "External interactions": ["Date Start", "Interaction", "Customers"],
@@ -214,6 +227,8 @@ def generate(path: Path, seed: int, interactions: int = 2_000) -> MessyWorkbook:
         if cells.chance(0.02):
             customer_rows.append([cells.blank(), cells.blank(), cells.blank()])  # blank row
 
+    customer_rows.append(TABLE_CUSTOMER_ROW)
+
     start = datetime(2019, 1, 1)
     interaction_rows = []
     for _ in range(interactions):
@@ -225,6 +240,8 @@ def generate(path: Path, seed: int, interactions: int = 2_000) -> MessyWorkbook:
         interaction_rows.append(
             [cells.moment(moment), cells.channel(), cells.customer_id(customer)]
         )
+
+    interaction_rows += TABLE_INTERACTION_ROWS
 
     product_rows = []
     for month in _month_starts(date(2019, 1, 1), 36):
