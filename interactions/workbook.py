@@ -12,6 +12,10 @@ one canonical form, so the pipeline's cleaning stays the single place where rule
 - a formula is read through the value Excel cached when it last saved the workbook;
 - an empty cell, or an Excel error cell (#N/A), is empty.
 
+What calamine would take in without a word is a warning: a formula without a cached value
+(it reads as empty), a hidden sheet or row (read like the others; formulas and rows are found
+in the sheet's XML by interactions/workbook_xml.py), an empty Customers sheet.
+
 Blank rows between data rows are kept (the pipeline quarantines them as 'blank row', so the
 seed's row numbers stay the sheet's); blank rows after the last data row are not data.
 python-calamine does the reading: openpyxl takes about 50 s for a million rows, calamine 5.
@@ -21,14 +25,21 @@ import datetime
 import functools
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import python_calamine
 
+from interactions.workbook_xml import SHOWN, SheetXml, scan_sheets
+
 EXTENSIONS = (".xlsx", ".xlsm")
 ZIP_MAGIC = b"PK\x03\x04"
+HIDDEN_STATES = (  # how a warning says a sheet is not visible
+    (python_calamine.SheetVisibleEnum.Hidden, "hidden"),
+    (python_calamine.SheetVisibleEnum.VeryHidden, "very hidden (only Excel's VBA editor shows it)"),
+)
 
 
 class WorkbookError(ValueError):
@@ -47,6 +58,7 @@ class SheetSpec:
     name: str  # as the business's workbook spells it
     seed: str  # the seed it lands as (seeds/<seed>.csv)
     columns: tuple[Column, ...]
+    if_empty: str = ""  # a warning's consequence when the sheet has a header but no data rows
 
     @property
     def seed_columns(self) -> list[str]:
@@ -62,6 +74,8 @@ SHEETS = (
             Column("Occupation", "occupation"),
             Column("Type", "type"),
         ),
+        if_empty="every interaction's customer will be 'not in the Customers sheet' (type and "
+        "occupation 'Unknown')",
     ),
     SheetSpec(
         "External interactions",
@@ -223,6 +237,9 @@ class SheetReader:
                 pending_blank = []
             self.rows_read += 1
             yield values
+        empty = f"sheet {self.sheet_name!r} has no data rows: {self.spec.if_empty}"
+        if self.rows_read == 0 and self.spec.if_empty and empty not in self.warnings:
+            self.warnings.append(empty)
 
 
 @dataclass
@@ -272,6 +289,12 @@ def open_workbook(path, formats: DateFormats) -> Workbook:
     with _reading(path):
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         sheet_names = list(book.sheet_names)
+        hidden = {  # calamine's enum is not hashable
+            sheet.name: state
+            for sheet in book.sheets_metadata
+            for visibility, state in HIDDEN_STATES
+            if sheet.visible == visibility
+        }
     warnings: list[str] = []
     by_name: dict[str, list[str]] = {}
     for name in sheet_names:
@@ -288,23 +311,70 @@ def open_workbook(path, formats: DateFormats) -> Workbook:
     for spec in SHEETS:
         matches = by_name[normalized_name(spec.name)]
         if len(matches) > 1:
+            described = [f"{name!r} (hidden)" if name in hidden else repr(name) for name in matches]
             raise WorkbookError(
-                f"{path.name}: sheets {' and '.join(repr(name) for name in matches)} both "
-                f"match {spec.name!r}; keep one of them"
+                f"{path.name}: sheets {' and '.join(described)} both match {spec.name!r}; keep one "
+                "of them"
             )
     for name in sheet_names:
         if normalized_name(name) not in wanted:
+            state = f"is {hidden[name]}, and" if name in hidden else "is"
             warnings.append(
-                f"sheet {name!r} is not one of "
+                f"sheet {name!r} {state} not one of "
                 f"{', '.join(repr(spec.name) for spec in SHEETS)}: ignored"
             )
-    readers = []
-    for spec in SHEETS:
-        name = by_name[normalized_name(spec.name)][0]
+        elif name in hidden:
+            warnings.append(f"sheet {name!r} is {hidden[name]}: imported like the visible sheets")
+    names = [by_name[normalized_name(spec.name)][0] for spec in SHEETS]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The sheets' XML is scanned while calamine reads them: calamine releases the GIL.
+        scanning = pool.submit(scan_sheets, path, names)
+        readers, last_rows = [], []
+        for spec, name in zip(SHEETS, names, strict=True):
+            with _reading(path):
+                sheet = book.get_sheet_by_name(name)
+            readers.append(_sheet_reader(spec, name, sheet, formats))
+            last_rows.append(sheet.end[0] + 1)  # the sheet's last row with a value, 1-based
         with _reading(path):
-            sheet = book.get_sheet_by_name(name)
-        readers.append(_sheet_reader(spec, name, sheet, formats))
+            scanned = scanning.result()
+    for reader, last_row in zip(readers, last_rows, strict=True):
+        if reader.sheet_name in scanned:
+            data_rows = range(reader.header_row + 2, last_row + 1)
+            reader.warnings += _xml_warnings(
+                reader.sheet_name, scanned[reader.sheet_name], data_rows
+            )
     return Workbook(path=path, sheets=readers, warnings=warnings)
+
+
+def _listed(names: list[str], count: int) -> str:
+    """'A5, B5' or, past the first SHOWN of `count`, 'A5, B5, ... and 12 more'."""
+    more = count - len(names[:SHOWN])
+    return ", ".join(names[:SHOWN]) + (f" and {more} more" if more else "")
+
+
+def _xml_warnings(name: str, found: SheetXml, data_rows: range) -> list[str]:
+    """Formulas without a saved value (anywhere in the sheet: one below the last row with a
+    value may hide data rows), hidden data rows."""
+    warnings = []
+    count = found.formulas_without_value
+    if count:
+        one = count == 1
+        cells = f" (cell{'' if one else 's'} {_listed(found.formula_cells, count)})"
+        warnings.append(
+            f"sheet {name!r}: {count} formula{' has' if one else 's have'} no value Excel saved"
+            f"{cells if found.formula_cells else ''}: {'it reads' if one else 'they read'} as "
+            "empty; open the workbook in Excel and save it so that "
+            f"{'its value is' if one else 'their values are'} stored"
+        )
+    rows = [row for row in found.hidden_rows if row in data_rows]
+    if rows:
+        one = len(rows) == 1
+        warnings.append(
+            f"sheet {name!r}: row{'' if one else 's'} "
+            f"{_listed([str(row) for row in rows[:SHOWN]], len(rows))} "
+            f"{'is' if one else 'are'} hidden: imported like the others"
+        )
+    return warnings
 
 
 def _sheet_reader(spec: SheetSpec, name: str, sheet, formats: DateFormats) -> SheetReader:
