@@ -3,9 +3,11 @@
 {% macro to_whole_number(expression) %}cast({{ expression }} as bigint){% endmacro %}
 {% macro clean_text(expression) %}nullif(trim({{ expression }}), ''){% endmacro %}
 {% macro fold_case(expression) %}lower({{ expression }}){% endmacro %}
-{% macro datetime_digits(expression, format) %}substr({{ expression }}, 1, 14){% endmacro %}
-{% macro timestamp_from_digits(digits) %}cast({{ digits }} as timestamp){% endmacro %}
+{% macro datetime_fixed_text(expression, format) %}substr({{ expression }}, 1, 16){% endmacro %}
+{% macro datetime_fields(expression, format, prefix) %}cast(substr({{ expression }}, 1, 4) as int) as {{ prefix }}_year{% endmacro %}
+{% macro timestamp_from_fields(prefix) %}cast({{ prefix }}_year as timestamp){% endmacro %}
 {% macro regexp_full_match(expression, pattern) %}({{ expression }} ~ '{{ pattern }}'){% endmacro %}
 {% macro split_to_rows(expression, delimiter) %}unnest(string_to_array({{ expression }}, '{{ delimiter }}')){% endmacro %}
 {% macro evaluate_once() %}offset 0{% endmacro %}
 {% macro landed_row_number() %}row_number() over (){% endmacro %}
+{% macro blank_text(column) %}nullif({{ column }}, 'null'){% endmacro %}

@@ -1,19 +1,20 @@
 {#- Dates written as text, read with a strftime-style format (%d %m %Y %H %M %S and literal
-    characters), the same way on every engine, in two steps:
+    characters), the same way on every engine, in three steps, each a column of its own CTE
+    (evaluate_once) so that the next step reads it instead of repeating it:
 
-    1. datetime_digits(cleaned text, format): the text's fields as one 14-digit text,
-       'YYYYMMDDhhmmss' (fields the format lacks are the start: day 01, 00:00:00), or null
-       when the text does not have the format's shape. Text in the format's zero-padded shape
-       ('04/10/2019 09:00', what imports write) is read by position; other text is read with
-       the format's regular expression, where a day, month, hour, minute or second has one or
-       two digits and a year four or two (a two-digit year is Excel's: 00-29 are 2000-2029,
-       30-99 are 1930-1999). Digits are ASCII 0-9 only.
-    2. timestamp_from_digits(digits): the timestamp, or null when it names no real moment
-       (31/02/2020, month 13, 24:00, year 0).
+    1. datetime_fixed_text(cleaned text, format): the text in the format's zero-padded,
+       fixed-width shape ('04/10/2019 09:00'), or null when the text does not have the
+       format's shape. Text already so (what imports write) is checked by its digit mask;
+       other text is read with the format's regular expression, where a day, month, hour,
+       minute or second has one or two digits and a year four or two (a two-digit year is
+       Excel's: 00-29 are 2000-2029, 30-99 are 1930-1999). Digits are ASCII 0-9 only.
+    2. datetime_fields(fixed text, format, prefix): the fields as integer columns
+       <prefix>_year, _month, _day, _hour, _minute, _second (those the format lacks are the
+       start: day 1, 00:00:00).
+    3. timestamp_from_fields(prefix): the timestamp, or null when the fields name no real
+       moment (31/02/2020, month 13, 24:00, year 0).
 
-    The text must already be cleaned (clean_text: one space between words, none around), and
-    each step's result should be a column of its own CTE (evaluate_once), so that the next
-    step reads it instead of repeating it. -#}
+    The text must already be cleaned (clean_text: one space between words, none around). -#}
 
 {#- The format as a list of ('token', letter) and ('literal', character). -#}
 {% macro _datetime_format_elements(format) -%}
@@ -57,54 +58,70 @@
     {{ return(ns.regex) }}
 {%- endmacro %}
 
-{% macro datetime_digits(expression, format) -%}
-    {%- set elements = interactions._datetime_format_elements(format) -%}
-    {%- set tokens = [] -%}
+{#- Each token's position and width in the format's fixed-width shape: {letter: (start, width)}. -#}
+{% macro _datetime_positions(elements) -%}
     {%- set positions = {} -%}
     {%- set ns = namespace(position=1) -%}
     {%- for kind, value in elements -%}
+        {%- set width = (4 if value == 'Y' else 2) if kind == 'token' else 1 -%}
         {%- if kind == 'token' -%}
-            {%- do tokens.append(value) -%}
-            {%- do positions.update({value: ns.position}) -%}
-            {%- set ns.position = ns.position + (4 if value == 'Y' else 2) -%}
-        {%- else -%}
-            {%- set ns.position = ns.position + 1 -%}
+            {%- do positions.update({value: (ns.position, width)}) -%}
         {%- endif -%}
+        {%- set ns.position = ns.position + width -%}
     {%- endfor -%}
-    {%- set defaults = {'Y': "'0001'", 'm': "'01'", 'd': "'01'", 'H': "'00'", 'M': "'00'", 'S': "'00'"} -%}
-    {%- set fixed_fields = [] -%}
-    {%- set loose_fields = [] -%}
-    {%- for letter in ['Y', 'm', 'd', 'H', 'M', 'S'] -%}
-        {%- if letter in tokens -%}
-            {%- do fixed_fields.append("substr(" ~ expression ~ ", " ~ positions[letter] ~ ", " ~ (4 if letter == 'Y' else 2) ~ ")") -%}
-            {%- set group = interactions.regexp_group(expression, interactions._datetime_format_regex(elements, false, letter)) -%}
-            {%- if letter == 'Y' -%}
-                {%- do loose_fields.append("case when length(" ~ group ~ ") = 2 then case when cast(" ~ group ~ " as int) < 30 then '20' else '19' end || " ~ group ~ " else " ~ group ~ " end") -%}
+    {{ return(positions) }}
+{%- endmacro %}
+
+{% macro datetime_fixed_text(expression, format) -%}
+    {%- set elements = interactions._datetime_format_elements(format) -%}
+    {%- set ns = namespace(mask='') -%}
+    {%- set loose = [] -%}
+    {%- for kind, value in elements -%}
+        {%- if kind == 'token' -%}
+            {%- set ns.mask = ns.mask ~ ('0000' if value == 'Y' else '00') -%}
+            {%- set group = interactions.regexp_group(expression, interactions._datetime_format_regex(elements, false, value)) -%}
+            {%- if value == 'Y' -%}
+                {%- do loose.append("case when length(" ~ group ~ ") = 2 then case when cast(" ~ group ~ " as int) < 30 then '20' else '19' end || " ~ group ~ " else " ~ group ~ " end") -%}
             {%- else -%}
-                {%- do loose_fields.append("lpad(" ~ group ~ ", 2, '0')") -%}
+                {%- do loose.append("lpad(" ~ group ~ ", 2, '0')") -%}
             {%- endif -%}
         {%- else -%}
-            {%- do fixed_fields.append(defaults[letter]) -%}
-            {%- do loose_fields.append(defaults[letter]) -%}
+            {%- if value in '0123456789' -%}
+                {{ exceptions.raise_compiler_error("datetime_fixed_text: the format '" ~ format ~ "' has a digit outside its tokens") }}
+            {%- endif -%}
+            {%- set ns.mask = ns.mask ~ (value ~ value if value == "'" else value) -%}
+            {%- do loose.append("'" ~ (value ~ value if value == "'" else value) ~ "'") -%}
         {%- endif -%}
     {%- endfor -%}
     case
-        when {{ interactions.regexp_full_match(expression, interactions._datetime_format_regex(elements, true)) }}
-            then {{ fixed_fields | join(' || ') }}
+        when translate({{ expression }}, '0123456789', '0000000000') = '{{ ns.mask }}' then {{ expression }}
         when {{ interactions.regexp_full_match(expression, interactions._datetime_format_regex(elements, false)) }}
-            then {{ loose_fields | join(' || ') }}
+            then {{ loose | join(' || ') }}
     end
 {%- endmacro %}
 
-{% macro timestamp_from_digits(digits) -%}
-    {%- set year = "cast(substr(" ~ digits ~ ", 1, 4) as int)" -%}
-    {%- set month = "cast(substr(" ~ digits ~ ", 5, 2) as int)" -%}
-    {%- set day = "cast(substr(" ~ digits ~ ", 7, 2) as int)" -%}
-    {%- set hour = "cast(substr(" ~ digits ~ ", 9, 2) as int)" -%}
-    {%- set minute = "cast(substr(" ~ digits ~ ", 11, 2) as int)" -%}
-    {%- set second = "cast(substr(" ~ digits ~ ", 13, 2) as int)" -%}
+{% macro datetime_fields(expression, format, prefix) -%}
+    {%- set positions = interactions._datetime_positions(interactions._datetime_format_elements(format)) -%}
+    {%- set defaults = {'Y': 1, 'm': 1, 'd': 1, 'H': 0, 'M': 0, 'S': 0} -%}
+    {%- set names = {'Y': 'year', 'm': 'month', 'd': 'day', 'H': 'hour', 'M': 'minute', 'S': 'second'} -%}
+    {%- for letter in ['Y', 'm', 'd', 'H', 'M', 'S'] -%}
+        {%- if letter in positions -%}
+            cast(substr({{ expression }}, {{ positions[letter][0] }}, {{ positions[letter][1] }}) as int)
+        {%- else -%}
+            case when {{ expression }} is not null then {{ defaults[letter] }} end
+        {%- endif %} as {{ prefix }}_{{ names[letter] }}{{ ',' if not loop.last }}
+    {% endfor -%}
+{%- endmacro %}
+
+{% macro timestamp_from_fields(prefix) -%}
+    {%- set year = prefix ~ "_year" -%}
+    {%- set month = prefix ~ "_month" -%}
+    {%- set day = prefix ~ "_day" -%}
+    {%- set hour = prefix ~ "_hour" -%}
+    {%- set minute = prefix ~ "_minute" -%}
+    {%- set second = prefix ~ "_second" -%}
     case
-        when {{ digits }} is null then null
+        when {{ year }} is null then null
         when {{ month }} not between 1 and 12 then null
         when {{ day }} < 1 then null
         when {{ day }} > case

@@ -42,13 +42,23 @@ spellings as (
 
 ),
 
-cleaned as (
+trimmed as (
 
     select
         channel,
         {{ clean_text('spelling') }} as spelling
 
     from spellings
+
+),
+
+cleaned as (
+
+    select
+        channel,
+        {{ blank_text('spelling') }} as spelling
+
+    from trimmed
 
 ),
 

@@ -18,6 +18,27 @@ products_by_month as (
 
 ),
 
+spellings as (
+
+    select distinct channel_cleaned
+
+    from interactions
+    where channel_cleaned is not null
+
+),
+
+channel_of_spelling as (
+
+    select
+        spellings.channel_cleaned,
+        channel_lookup.channel
+
+    from spellings
+    inner join channel_lookup
+        on {{ fold_case('spellings.channel_cleaned') }} = channel_lookup.lookup_key
+
+),
+
 with_month as (
 
     select
@@ -33,7 +54,7 @@ matched as (
     select
         with_month.source_row_number,
         with_month.customer_id,
-        channel_lookup.channel,
+        channel_of_spelling.channel,
         with_month.customer_id_text,
         with_month.started_at_text,
         with_month.channel_text,
@@ -55,13 +76,13 @@ matched as (
             when
                 with_month.customer_id is null or with_month.customer_id = 0
                 then 'invalid customer id'
-            when with_month.channel_key is null then 'missing channel'
-            when channel_lookup.channel is null then 'unknown channel'
+            when with_month.channel_cleaned is null then 'missing channel'
+            when channel_of_spelling.channel is null then 'unknown channel'
         end as quarantine_reason
 
     from with_month
-    left join channel_lookup
-        on with_month.channel_key = channel_lookup.lookup_key
+    left join channel_of_spelling
+        on with_month.channel_cleaned = channel_of_spelling.channel_cleaned
     left join products_by_month
         on with_month.interaction_month = products_by_month.product_month
 

@@ -6,14 +6,25 @@ source as (
 
 ),
 
-renamed as (
+trimmed as (
 
     select
-        cast({{ clean_text('display_order') }} as integer) as display_order,
+        {{ clean_text('display_order') }} as display_order,
         {{ clean_text('channel') }} as channel,
         aliases
 
     from source
+
+),
+
+renamed as (
+
+    select
+        cast(display_order as integer) as display_order,
+        channel,
+        aliases
+
+    from trimmed
 
 )
 

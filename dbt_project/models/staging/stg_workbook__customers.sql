@@ -6,16 +6,30 @@ source as (
 
 ),
 
-cleaned as (
+landed as (
 
     select
         {{ landed_row_number() }} as source_row_number,
         customer_id as customer_id_text,
-        {{ clean_text('customer_id') }} as customer_id_cleaned,
-        {{ clean_text('occupation') }} as occupation,
-        {{ clean_text('type') }} as customer_type
+        {{ clean_text('customer_id') }} as customer_id_trimmed,
+        {{ clean_text('occupation') }} as occupation_trimmed,
+        {{ clean_text('type') }} as customer_type_trimmed
 
     from source
+    {{ evaluate_once() }}
+
+),
+
+cleaned as (
+
+    select
+        source_row_number,
+        customer_id_text,
+        {{ blank_text('customer_id_trimmed') }} as customer_id_cleaned,
+        {{ blank_text('occupation_trimmed') }} as occupation,
+        {{ blank_text('customer_type_trimmed') }} as customer_type
+
+    from landed
     {{ evaluate_once() }}
 
 ),

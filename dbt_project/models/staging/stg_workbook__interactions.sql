@@ -6,28 +6,45 @@ source as (
 
 ),
 
-cleaned as (
+landed as (
 
     select
         {{ landed_row_number() }} as source_row_number,
         date_start as started_at_text,
         interaction as channel_text,
         customers as customer_id_text,
-        {{ clean_text('date_start') }} as started_at_cleaned,
-        {{ clean_text('interaction') }} as channel_cleaned,
-        {{ clean_text('customers') }} as customer_id_cleaned
+        {{ clean_text('date_start') }} as started_at_trimmed,
+        {{ clean_text('interaction') }} as channel_trimmed,
+        {{ clean_text('customers') }} as customer_id_trimmed
 
     from source
     {{ evaluate_once() }}
 
 ),
 
-read_dates as (
+cleaned as (
+
+    select
+        source_row_number,
+        started_at_text,
+        channel_text,
+        customer_id_text,
+        {{ blank_text('started_at_trimmed') }} as started_at_cleaned,
+        {{ blank_text('channel_trimmed') }} as channel_cleaned,
+        {{ blank_text('customer_id_trimmed') }} as customer_id_cleaned,
+        {{ datetime_fixed_text('started_at_trimmed', var('interaction_datetime_format')) }}
+            as started_at_fixed
+
+    from landed
+    {{ evaluate_once() }}
+
+),
+
+date_fields as (
 
     select
         *,
-        {{ datetime_digits('started_at_cleaned', var('interaction_datetime_format')) }}
-            as started_at_digits
+        {{ datetime_fields('started_at_fixed', var('interaction_datetime_format'), 'started_at') }}
 
     from cleaned
     {{ evaluate_once() }}
@@ -43,11 +60,11 @@ renamed as (
         customer_id_cleaned,
         started_at_text,
         channel_text,
-        {{ fold_case('channel_cleaned') }} as channel_key,
+        channel_cleaned,
         coalesce(started_at_cleaned, channel_cleaned, customer_id_cleaned) is null as is_blank_row,
-        {{ timestamp_from_digits('started_at_digits') }} as started_at
+        {{ timestamp_from_fields('started_at') }} as started_at
 
-    from read_dates
+    from date_fields
 
 )
 

@@ -6,24 +6,38 @@ source as (
 
 ),
 
-cleaned as (
+landed as (
 
     select
         {{ landed_row_number() }} as source_row_number,
         date as month_text,
-        {{ clean_text('date') }} as month_cleaned,
-        {{ clean_text('product') }} as product
+        {{ clean_text('date') }} as month_trimmed,
+        {{ clean_text('product') }} as product_trimmed
 
     from source
     {{ evaluate_once() }}
 
 ),
 
-read_months as (
+cleaned as (
+
+    select
+        source_row_number,
+        month_text,
+        {{ blank_text('month_trimmed') }} as month_cleaned,
+        {{ blank_text('product_trimmed') }} as product,
+        {{ datetime_fixed_text('month_trimmed', var('product_month_format')) }} as month_fixed
+
+    from landed
+    {{ evaluate_once() }}
+
+),
+
+month_fields as (
 
     select
         *,
-        {{ datetime_digits('month_cleaned', var('product_month_format')) }} as month_digits
+        {{ datetime_fields('month_fixed', var('product_month_format'), 'month') }}
 
     from cleaned
     {{ evaluate_once() }}
@@ -37,9 +51,9 @@ renamed as (
         month_text,
         product,
         coalesce(month_cleaned, product) is null as is_blank_row,
-        cast({{ timestamp_from_digits('month_digits') }} as date) as product_month
+        cast({{ timestamp_from_fields('month') }} as date) as product_month
 
-    from read_months
+    from month_fields
 
 )
 
