@@ -10,6 +10,7 @@ interactions apikey new  print a new random API key and its SHA-256 digest (API_
 """
 
 import argparse
+import ipaddress
 import json
 import os
 import secrets
@@ -79,26 +80,58 @@ def _cmd_rollback(args) -> int:
     return 0
 
 
+def listen_address(environ) -> str:
+    """HOST, 127.0.0.1 when unset: a fresh install answers this machine only. Listening
+    beyond it without API keys is refused, unless API_ALLOW_ANONYMOUS=true says so."""
+    from api.auth import VARIABLE, parse_hashes
+
+    host = environ.get("HOST", "").strip() or "127.0.0.1"
+    keys = parse_hashes(environ.get(VARIABLE))  # a bad API_KEY_HASHES fails here too
+    anonymous = environ.get("API_ALLOW_ANONYMOUS", "").strip().lower() == "true"
+    if keys is None and not anonymous and not is_loopback(host):
+        raise ValueError(
+            f"HOST={host} would let other machines reach the API, and API keys are off "
+            f"({VARIABLE} is not set): set {VARIABLE} (`interactions apikey new` prints a key "
+            "and its digest), or set API_ALLOW_ANONYMOUS=true to serve anyone who can reach "
+            "it, or leave HOST unset to listen on 127.0.0.1 only"
+        )
+    return host
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost; any other name or address may be reachable."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _cmd_serve(args) -> int:
     if settings_module.load().warehouse == "spark":  # fail fast on a bad WAREHOUSE
         raise ValueError(
             "the API serves the duckdb or postgres marts, not WAREHOUSE=spark "
             "(README: Running on Spark / Databricks)"
         )
-    from api.auth import VARIABLE, parse_hashes
-
-    parse_hashes(os.environ.get(VARIABLE))  # ... and on a bad API_KEY_HASHES
+    host = listen_address(os.environ)
     port = os.environ.get("PORT", "5000")
     workers = os.environ.get("WEB_CONCURRENCY", "2")
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     argv = [
         gunicorn,
         "--bind",
-        f"{os.environ.get('HOST', '0.0.0.0')}:{port}",  # noqa: S104 - a server's job
+        f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "--workers",
         workers,
         "--access-logfile",
         "-",
+        # Query values named like secrets (?api_key=...) never reach the access log.
+        "--logger-class",
+        "api.access_log.RedactingLogger",
+        # gunicorn 27's control socket is one path per user (~/.gunicorn/gunicorn.ctl): two
+        # servers on one machine would share it. Nothing here uses it.
+        "--no-control-socket",
         "api:create_app()",
     ]
     os.execv(gunicorn, argv)  # noqa: S606 - replaces this process with gunicorn

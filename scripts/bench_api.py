@@ -287,6 +287,14 @@ def table(results: list[Result], ceilings: list[float]) -> str:
     return "\n".join(lines)
 
 
+def bench_folders(bench: Path) -> tuple[Path, Path]:
+    """A new folder for this run's scripts and the logs folder, under `bench` (.bench/, which
+    a fresh clone does not have)."""
+    logs = bench / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="bench-api-", dir=bench)), logs
+
+
 def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install -y wrk (make bench installs it)", file=sys.stderr)
@@ -295,9 +303,7 @@ def main() -> int:
     warehouses = os.environ.get("BENCH_WAREHOUSES", "duckdb postgres").replace(",", " ").split()
     started = time.monotonic()
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
-    script_dir = Path(tempfile.mkdtemp(prefix="bench-api-", dir=BENCH))
-    logs = BENCH / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    script_dir, logs = bench_folders(BENCH)
     print("data (interactions import):", flush=True)
     environments = {}
     try:

@@ -33,19 +33,22 @@ def free_port() -> int:
 
 class ApiServer:
     """`interactions serve` (gunicorn, WEB_CONCURRENCY workers) on 127.0.0.1 and a free port,
-    with `environ` over this process's environment; its output goes to `log_path`."""
+    with `environ` over this process's environment; its output goes to `log_path`. `host`
+    None: HOST unset, the server's own default."""
 
-    def __init__(self, environ: dict[str, str], log_path: Path, workers: int = 2):
+    def __init__(self, environ: dict[str, str], log_path: Path, workers: int = 2, host="127.0.0.1"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         env = {
             **os.environ,
             **environ,
-            "HOST": "127.0.0.1",
+            "HOST": host or "",
             "PORT": str(self.port),
             "WEB_CONCURRENCY": str(workers),
         }
+        if host is None:
+            del env["HOST"]
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         interactions = Path(sys.executable).with_name("interactions")
         self.process = subprocess.Popen(  # noqa: S603

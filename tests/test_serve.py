@@ -1,0 +1,159 @@
+"""`interactions serve` is closed by default: it listens on 127.0.0.1 unless HOST says
+otherwise, refuses to listen beyond this machine without API keys (unless
+API_ALLOW_ANONYMOUS=true), and runs gunicorn without its per-user control socket."""
+
+import socket
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from interactions import cli
+from tests.load import ApiServer
+
+KEY_HASHES = "a" * 64
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a socket listening on `port` (from /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, port_hex = local.split(":")
+            if state == "0A" and int(port_hex, 16) == port:
+                raw = bytes.fromhex(address)
+                # The kernel writes each 32-bit word in host (little-endian) order.
+                words = [raw[i : i + 4][::-1] for i in range(0, len(raw), 4)]
+                packed = b"".join(words)
+                family = socket.AF_INET if len(packed) == 4 else socket.AF_INET6
+                found.add(socket.inet_ntop(family, packed))
+    return found
+
+
+def test_a_fresh_install_listens_on_loopback_only(tmp_path, monkeypatch):
+    """No HOST: the server answers on 127.0.0.1 and listens on no other address; and it
+    leaves no gunicorn control socket in the user's home."""
+    environ = {"HOME": str(tmp_path / "home"), "WAREHOUSE": "duckdb"}
+    (tmp_path / "home").mkdir()
+    environ["DUCKDB_PATH"] = str(tmp_path / "none.duckdb")
+    monkeypatch.delenv("API_KEY_HASHES", raising=False)
+    monkeypatch.delenv("API_ALLOW_ANONYMOUS", raising=False)
+    server = ApiServer(environ, tmp_path / "serve.log", workers=1, host=None)
+    try:
+        assert listening_addresses(server.port) == {"127.0.0.1"}
+        assert not (tmp_path / "home" / ".gunicorn").exists()
+    finally:
+        server.stop()
+
+
+def serve_argv(monkeypatch, environ: dict[str, str]) -> list[str] | None:
+    """The gunicorn command line `interactions serve` would exec with `environ`, or None
+    when it refuses to start."""
+    for name in ("HOST", "API_KEY_HASHES", "API_ALLOW_ANONYMOUS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WAREHOUSE", "duckdb")
+    execv = mock.Mock()
+    monkeypatch.setattr(cli.os, "execv", execv)
+    if cli.main(["serve"]) != 0:
+        execv.assert_not_called()
+        return None
+    [(_, argv)] = [call.args for call in execv.call_args_list]
+    return argv
+
+
+@pytest.mark.parametrize(
+    ("environ", "bind"),
+    [
+        ({}, "127.0.0.1:5000"),
+        ({"HOST": "localhost"}, "localhost:5000"),
+        ({"HOST": "::1"}, "[::1]:5000"),
+        ({"HOST": "127.0.0.2", "PORT": "8080"}, "127.0.0.2:8080"),
+        ({"HOST": "0.0.0.0", "API_KEY_HASHES": KEY_HASHES}, "0.0.0.0:5000"),  # noqa: S104
+        ({"HOST": "0.0.0.0", "API_ALLOW_ANONYMOUS": "true"}, "0.0.0.0:5000"),  # noqa: S104
+        ({"HOST": "::", "API_ALLOW_ANONYMOUS": "TRUE"}, "[::]:5000"),
+    ],
+)
+def test_serve_binds_where_it_may(monkeypatch, environ, bind):
+    argv = serve_argv(monkeypatch, {"PORT": "5000", **environ})
+    assert argv is not None
+    assert argv[argv.index("--bind") + 1] == bind
+    assert "--no-control-socket" in argv
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"HOST": "0.0.0.0"},  # noqa: S104
+        {"HOST": "::"},
+        {"HOST": "192.168.1.20"},
+        {"HOST": "example.internal"},
+        {"HOST": "0.0.0.0", "API_ALLOW_ANONYMOUS": "yes"},  # noqa: S104 - only "true" counts
+    ],
+)
+def test_serving_the_network_without_keys_is_refused(monkeypatch, capsys, environ):
+    assert serve_argv(monkeypatch, environ) is None
+    host = environ["HOST"]
+    assert capsys.readouterr().err == (
+        f"interactions serve: HOST={host} would let other machines reach the API, and API keys "
+        "are off (API_KEY_HASHES is not set): set API_KEY_HASHES (`interactions apikey new` "
+        "prints a key and its digest), or set API_ALLOW_ANONYMOUS=true to serve anyone who "
+        "can reach it, or leave HOST unset to listen on 127.0.0.1 only\n"
+    )
+
+
+def test_the_container_image_listens_on_every_interface_with_keys():
+    root = Path(__file__).resolve().parents[1]
+    assert "HOST=0.0.0.0" in (root / "Dockerfile").read_text()
+    compose = (root / "docker-compose.yml").read_text()
+    assert "HOST: 0.0.0.0" in compose
+    assert "API_KEY_HASHES: ${API_KEY_HASHES:?" in compose
+
+
+def test_no_key_sent_in_any_position_reaches_the_log(tmp_path, monkeypatch):
+    """A key in the query (any secret-looking name), in the right headers, as a Basic user, in
+    a cookie or in the Referer: the server's whole output (access log and app log) never holds
+    it; the access log still shows the requests, the secrets redacted."""
+    import base64
+    import hashlib
+    import http.client
+
+    key = "s3cret-" + "k" * 30
+    monkeypatch.delenv("API_ALLOW_ANONYMOUS", raising=False)
+    environ = {
+        "WAREHOUSE": "duckdb",
+        "DUCKDB_PATH": str(tmp_path / "none.duckdb"),
+        "API_KEY_HASHES": hashlib.sha256(key.encode()).hexdigest(),
+        "HOME": str(tmp_path),
+    }
+    server = ApiServer(environ, tmp_path / "serve.log", workers=1)
+    basic = base64.b64encode(f"{key}:x".encode()).decode()
+    requests = [
+        ("/api/v1/channels?api_key=" + key, {}),
+        ("/api/v1/channels?limit=1&token=" + key, {}),
+        ("/api/v1/channels?API_KEY=" + key + "&x=1", {}),
+        ("/api/v1/channels?access_token=" + key, {}),
+        ("/api/v1/channels?password=" + key, {}),
+        ("/api/v1/channels", {"Authorization": f"Bearer {key}"}),
+        ("/api/v1/channels", {"X-API-Key": key}),
+        ("/api/v1/channels", {"Authorization": f"Basic {basic}"}),
+        ("/api/v1/channels", {"Cookie": f"key={key}"}),
+        ("/api/v1/channels", {"Referer": f"http://example.test/page?key={key}"}),
+    ]
+    try:
+        for path, headers in requests:
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            connection.request("GET", path, headers=headers)
+            connection.getresponse().read()
+            connection.close()
+    finally:
+        server.stop()  # the workers have written every line of the log
+    log = server.log()
+    assert key not in log
+    assert base64.b64encode(key.encode()).decode()[:20] not in log
+    assert "GET /api/v1/channels?api_key=[redacted] HTTP/1.1" in log
+    assert "GET /api/v1/channels?limit=1&token=[redacted] HTTP/1.1" in log
+    assert "http://example.test/page?key=[redacted]" in log
+    assert log.count('"GET /api/v1/channels') == len(requests)
