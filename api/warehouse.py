@@ -13,8 +13,9 @@ return rows as dicts. Every query only SELECTs from schema `marts`.
   API's role (SELECT on marts only), with a statement timeout; a warehouse that cannot be
   reached gives WarehouseUnavailable within the pool timeout, never a hang. A connection the
   server has closed (a restart, pg_terminate_backend) costs no request: the query runs once
-  more on a new connection, and the pool drops the other dead ones (a query PostgreSQL
-  cancelled to break a deadlock runs once more too). While the server is down the pool gives
+  more on a connection made for it (not one from the pool, which may be closing too), and the
+  pool drops the other dead ones (a query PostgreSQL cancelled to break a deadlock runs once
+  more too). While the server is down the pool gives
   up reconnecting after RECONNECT_TIMEOUT and starts again at the next request, so it is back
   within about a second of the server, however long the outage was.
 """
@@ -210,7 +211,7 @@ class PostgresReader:
                 atexit.register(self.close)
             return self._pool
 
-    def _make_pool(self):
+    def _connection_kwargs(self) -> dict:
         config = self.config
         kwargs = {
             # PGHOST, PGPORT and PGDATABASE are read by libpq itself.
@@ -227,9 +228,13 @@ class PostgresReader:
         }
         if config.db_password:
             kwargs["password"] = config.db_password
+        return kwargs
+
+    def _make_pool(self):
+        config = self.config
         return ConnectionPool(
             "",
-            kwargs=kwargs,
+            kwargs=self._connection_kwargs(),
             min_size=config.pool_min_size,
             max_size=config.pool_max_size,
             timeout=config.pool_timeout,
@@ -243,27 +248,39 @@ class PostgresReader:
         deadline = time.monotonic() + self.config.pool_timeout
         try:
             pool = self._get_pool()
-            for attempt in (1, 2):
-                timeout = max(deadline - time.monotonic(), 0.05)
-                with pool.connection(timeout=timeout) as connection:
-                    try:
-                        return connection.execute(text, params).fetchall()
-                    except psycopg.OperationalError as error:
-                        # The query only reads, so a second try is safe; it is worth it for a
-                        # connection the server closed, or a deadlock PostgreSQL broke by
-                        # cancelling it, not for a statement timeout.
-                        lost = connection.broken
-                        if attempt == 2 or not (lost or isinstance(error, errors.DeadlockDetected)):
-                            raise
-                        log.warning("a warehouse query failed (%s); retrying once", error)
-                if lost:
-                    pool.check()  # drop the other dead connections, ask for new ones
+            with pool.connection(timeout=max(deadline - time.monotonic(), 0.05)) as connection:
+                try:
+                    return connection.execute(text, params).fetchall()
+                except psycopg.OperationalError as error:
+                    # The query only reads, so a second try is safe; it is worth it for a
+                    # connection the server closed, or a deadlock PostgreSQL broke by
+                    # cancelling it, not for a statement timeout.
+                    lost = connection.broken
+                    if not (lost or isinstance(error, errors.DeadlockDetected)):
+                        raise
+                    log.warning("a warehouse query failed (%s); retrying once", error)
+            return self._once_more(text, params, deadline, pool if lost else None)
         except (errors.UndefinedTable, errors.InvalidSchemaName) as error:
             raise MartsMissing(str(error)) from error
         except errors.InsufficientPrivilege as error:
             raise MartsMissing(f"{error} (are the grants of the build applied?)") from error
         except (PoolTimeout, psycopg.OperationalError) as error:
             raise WarehouseUnavailable(str(error)) from error
+
+    def _once_more(self, text: str, params: dict, deadline: float, dead_pool) -> list[dict]:
+        """The retry, on a connection made for it: the pool's other connections may be closing
+        too (the server terminates them one by one), so the pool could hand out another dead
+        one. Then the pool's dead connections are replaced (`dead_pool`: the pool when the
+        failed connection was lost)."""
+        kwargs = self._connection_kwargs()
+        seconds_left = max(deadline - time.monotonic(), 1.0)
+        kwargs["connect_timeout"] = max(1, min(kwargs["connect_timeout"], round(seconds_left)))
+        try:
+            with psycopg.connect(**kwargs) as connection:
+                return connection.execute(text, params).fetchall()
+        finally:
+            if dead_pool is not None:
+                dead_pool.check()  # drop the other dead connections, ask for new ones
 
     def close(self) -> None:
         with self._lock:
