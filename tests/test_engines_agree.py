@@ -23,16 +23,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 import duckdb
-import psycopg
 import pytest
-from psycopg import sql
 
 from interactions import settings as settings_module
 from interactions.importer import date_formats
 from interactions.seed_files import seed_path, write_seed
 from interactions.workbook import open_workbook
 from tests import messy_workbook
-from tests.test_spark import read_spark_marts, require_spark, spark_build
+from tests.test_spark import read_postgres_marts, read_spark_marts, require_spark, spark_build
 from tests.warehouses import copy_project, postgres_database
 
 SEED = int(os.environ.get("FUZZ_SEED", "12"))
@@ -74,20 +72,6 @@ def read_duckdb_marts(path: Path) -> dict:
             cursor = connection.execute(f"select * from marts.{table}")  # noqa: S608 - fixed names
             marts[table] = {
                 "columns": [column[0] for column in cursor.description],
-                "rows": [[plain(value) for value in row] for row in cursor.fetchall()],
-            }
-    return marts
-
-
-def read_postgres_marts(dbname: str) -> dict:
-    marts = {}
-    with psycopg.connect(dbname=dbname) as connection:
-        for table in MARTS:
-            cursor = connection.execute(
-                sql.SQL("select * from {}").format(sql.Identifier("marts", table))
-            )
-            marts[table] = {
-                "columns": [column.name for column in cursor.description],
                 "rows": [[plain(value) for value in row] for row in cursor.fetchall()],
             }
     return marts

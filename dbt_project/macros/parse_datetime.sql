@@ -35,17 +35,13 @@
     {{ return(ns.elements) }}
 {%- endmacro %}
 
-{#- The format's regular expression. `fixed`: zero-padded fields; else one or two digits (a
-    year four or two). Only the field `capture` (a token letter, or none) is a group. -#}
-{% macro _datetime_format_regex(elements, fixed, capture=none) -%}
+{#- The format's regular expression: one or two digits per field, a year four or two. Only the
+    field `capture` (a token letter, or none) is a group. -#}
+{% macro _datetime_format_regex(elements, capture=none) -%}
     {%- set ns = namespace(regex='') -%}
     {%- for kind, value in elements -%}
         {%- if kind == 'token' -%}
-            {%- if fixed -%}
-                {%- set field = '[0-9]{4}' if value == 'Y' else '[0-9]{2}' -%}
-            {%- else -%}
-                {%- set field = '[0-9]{4}|[0-9]{2}' if value == 'Y' else '[0-9]{1,2}' -%}
-            {%- endif -%}
+            {%- set field = '[0-9]{4}|[0-9]{2}' if value == 'Y' else '[0-9]{1,2}' -%}
             {%- set ns.regex = ns.regex ~ ('(' if value == capture else '(?:') ~ field ~ ')' -%}
         {%- elif value in '.^$*+?()[]{}|\\' -%}
             {%- set ns.regex = ns.regex ~ '[' ~ value ~ ']' -%}
@@ -79,7 +75,7 @@
     {%- for kind, value in elements -%}
         {%- if kind == 'token' -%}
             {%- set ns.mask = ns.mask ~ ('0000' if value == 'Y' else '00') -%}
-            {%- set group = interactions.regexp_group(expression, interactions._datetime_format_regex(elements, false, value)) -%}
+            {%- set group = interactions.regexp_group(expression, interactions._datetime_format_regex(elements, value)) -%}
             {%- if value == 'Y' -%}
                 {%- do loose.append("case when length(" ~ group ~ ") = 2 then case when cast(" ~ group ~ " as int) < 30 then '20' else '19' end || " ~ group ~ " else " ~ group ~ " end") -%}
             {%- else -%}
@@ -95,7 +91,7 @@
     {%- endfor -%}
     case
         when translate({{ expression }}, '0123456789', '0000000000') = '{{ ns.mask }}' then {{ expression }}
-        when {{ interactions.regexp_full_match(expression, interactions._datetime_format_regex(elements, false)) }}
+        when {{ interactions.regexp_full_match(expression, interactions._datetime_format_regex(elements)) }}
             then {{ loose | join(' || ') }}
     end
 {%- endmacro %}
