@@ -201,6 +201,7 @@ class AnswerCache:
         self._snapshot: Snapshot | None = None
         self._loading = False
         self._failed_at = -RETRY_SECONDS
+        self._closed = False
         self._build: tuple[object, Build | None] | None = None  # PostgreSQL: (token, build)
         if isinstance(reader, PostgresReader):
             self._watch = BuildNotifications(reader.config, self._listening_again)
@@ -265,6 +266,9 @@ class AnswerCache:
             rows = self._reader.fetch_all(CUSTOMER_CHANNEL_COUNTS)
             snapshot = Snapshot.from_rows(token, rows, self._render)
         except Exception as error:  # the warehouse answers the requests meanwhile
+            if self._closed:  # the app closed its reader under the load: nothing is wrong
+                log.debug("answer cache load stopped by close (%s)", error)
+                return
             log.warning("could not load the answer cache (%s); the warehouse answers", error)
             snapshot = None
         with self._lock:
@@ -291,6 +295,8 @@ class AnswerCache:
                 self._snapshot = None
 
     def close(self):
+        """Before the reader closes (close_reader): a load running then fails quietly."""
+        self._closed = True
         self._watch.close()
         self._snapshot = None
 

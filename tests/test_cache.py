@@ -14,8 +14,10 @@
 """
 
 import json
+import logging
 import os
 import re
+import threading
 import time
 import urllib.request
 from unittest import mock
@@ -90,6 +92,35 @@ def test_cached_answers_run_no_sql_and_equal_the_warehouse(sample, app, client):
         assert len(calls) == 1  # a topic filter asks the warehouse
     assert cache._snapshot.channels == ("Email", "Call", "Bird")
     assert sorted(cache._snapshot.bodies) == sorted(SAMPLE)  # every customer, no other
+
+
+@pytest.mark.parametrize("sample_warehouse", ["duckdb"], indirect=True)  # its cursors close
+def test_closing_the_app_under_a_load_logs_no_warning(sample, app, client, caplog):
+    """close_reader while the cache is loading: the load fails on the closed connection, and
+    that is not a warehouse problem worth a warning (it leaked into later tests' logs)."""
+    from api.warehouse import close_reader, get_reader
+
+    with app.app_context():
+        reader = get_reader()
+        cache_module.get_cache()  # made before the patch
+    started, release = threading.Event(), threading.Event()
+    original = reader._cursor
+
+    def held():  # the load's cursor is made, then the app closes before it runs its query
+        cursor_and_build = original()
+        if threading.current_thread().name == "interactions-cache-load":
+            started.set()
+            release.wait(10)
+        return cursor_and_build
+
+    with mock.patch.object(reader, "_cursor", held), caplog.at_level(logging.DEBUG, "api"):
+        assert client.get("/api/v1/interactions/1").status_code == 200  # starts the load
+        assert started.wait(10)
+        close_reader(app)
+        release.set()
+        assert wait_for(lambda: "stopped by close" in caplog.text, 10)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == []
 
 
 def test_postgres_listener_lost_stops_the_copy_then_keeps_it_for_the_same_build(
