@@ -29,6 +29,7 @@ def create_app(test_config=None):
         health,
         interactions,
         openapi,
+        protocol,
         reference,
         request_id,
         versions,
@@ -36,6 +37,7 @@ def create_app(test_config=None):
     )
 
     request_id.register(app)
+    protocol.register(app)  # empty path segments are 404; HEAD and OPTIONS
     auth.register(app)  # API_KEY_HASHES: /api/ routes need a key
     errors.register(app)
     website.register(app)

@@ -48,7 +48,10 @@ INTERNAL = _error(
     500,
 )
 DEFAULT = _error(
-    "Any other error, e.g. 405 for a method other than GET (with an Allow header).",
+    "Any other error: 405 for a method other than GET, HEAD and OPTIONS (with an Allow "
+    "header); 404 for a path with an empty segment (//); what the server rejects before "
+    "reading the request: 400 (malformed), 414 (a request line over 4094 bytes), 431 (a "
+    "header field over 8190 bytes, or over 100 fields).",
     "method POST is not allowed on /api/v1/channels (allowed: GET, HEAD, OPTIONS)",
     405,
 )
@@ -826,7 +829,10 @@ def document() -> dict:
             "bad parameter, 401, 503) carry none. The 200s of /api/ carry an ETag that "
             "changes with every build (a rebuild of the same version too): send it back as "
             "If-None-Match, and while the data has not changed the answer is a 304 with no "
-            "body.",
+            "body. Every path also answers HEAD (the GET's status and headers, no body) and "
+            "OPTIONS (204, no body, Allow: GET, HEAD, OPTIONS; no CORS headers: the website "
+            "is served from the API's origin); with API keys on, /api/ needs the key for them "
+            "as for GET. Any other method is a 405 with the same Allow header.",
         },
         "tags": [
             {"name": "api", "description": "Answers from the marts."},

@@ -132,6 +132,12 @@ def _cmd_serve(args) -> int:
         # gunicorn 27's control socket is one path per user (~/.gunicorn/gunicorn.ctl): two
         # servers on one machine would share it. Nothing here uses it.
         "--no-control-socket",
+        # What gunicorn answers by itself (431, 414, 400, ...) is the API's JSON error too.
+        "--worker-class",
+        "api.gunicorn_worker.JsonErrorWorker",
+        # No request header may set SCRIPT_NAME or PATH_INFO, not even from 127.0.0.1 (a
+        # client's `SCRIPT_NAME: /api` would move the path out from under the key check).
+        "--forwarder-headers=",
         "api:create_app()",
     ]
     os.execv(gunicorn, argv)  # noqa: S606 - replaces this process with gunicorn
