@@ -6,8 +6,13 @@ header, and in their ETag, which changes with every build, a rebuild of the same
 included (api/data_version.py).
 """
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+# PostgreSQL: the channel `interactions build` notifies in the transaction that swaps the new
+# marts in (interactions/build.py); each API worker listens on it (api/cache.py).
+NOTIFY_CHANNEL = "interactions_build"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -34,6 +39,13 @@ class Build:
         if row is None or row.get("data_version") is None:
             return None
         return cls(int(row["data_version"]), row["built_at"])
+
+
+def file_identity(path) -> tuple[int, int, int, int]:
+    """DuckDB: the live warehouse file's identity. A build renames a new file over the live
+    one, so the identity changes with every build. Raises OSError when there is no file."""
+    stat = os.stat(path)
+    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
 def epoch_microseconds(moment: datetime | None) -> int:

@@ -11,19 +11,19 @@ from a timer:
 - DuckDB: the identity is the live file's (os.stat: device, inode, mtime, size), compared on
   every request (as the reader does); a build renames a new file over the live one, so the
   next request sees another identity and is answered by the warehouse until the new copy is in.
-- PostgreSQL: `interactions build` sends NOTIFY interactions_build inside the transaction that
-  swaps the schemas in (interactions/build.py), so it is delivered when the swap commits. Each
-  worker keeps one LISTEN connection in a daemon thread; a notification drops the copy. The
-  guarantee: a worker stops answering from the old copy as soon as its listener has received
-  the notification, normally within a millisecond or two of the swap's commit (the listener
-  thread wakes as soon as the worker's request thread waits for I/O); a request that starts in
-  that moment may still get the previous build's answer, as it would had it started just before
-  the swap. tests/test_cache.py checks every worker answers from the new build within
-  NOTIFY_SECONDS_TESTED of `interactions build` returning. While the listener's connection is
-  down no copy is used at all; once it listens again it re-reads build_info.built_at and keeps
-  the copy only if that is still the copy's build. As a safety net for builds that send no
-  notification (a plain `dbt build`), the listener also compares built_at every
-  RECHECK_SECONDS.
+- PostgreSQL: `interactions build` sends NOTIFY on builds.NOTIFY_CHANNEL inside the transaction
+  that swaps the schemas in (interactions/build.py), so it is delivered when the swap commits.
+  Each worker keeps one LISTEN connection in a daemon thread; a notification drops the copy.
+  The guarantee: a worker stops answering from the old copy as soon as its listener has
+  received the notification, normally within a millisecond or two of the swap's commit (the
+  listener thread wakes as soon as the worker's request thread waits for I/O); a request that
+  starts in that moment may still get the previous build's answer, as it would had it started
+  just before the swap. tests/test_cache.py checks every worker answers from the new build
+  within NOTIFY_SECONDS_TESTED of `interactions build` returning. While the listener's
+  connection is down no copy is used at all; once it listens again it re-reads
+  build_info.built_at and keeps the copy only if that is still the copy's build. As a safety
+  net for builds that send no notification (a plain `dbt build`), the listener also compares
+  built_at every RECHECK_SECONDS.
 
 A copy also knows its build (data version, built_at: read by the same statement), which the
 answers from it name in X-Data-Version and ETag (api/data_version.py). On PostgreSQL the cache
@@ -41,14 +41,12 @@ import psycopg
 from flask import current_app
 
 from api import queries
-from api.builds import Build
-from api.warehouse import DuckDBReader, PostgresReader, get_reader
+from api.builds import NOTIFY_CHANNEL, Build, file_identity
+from api.warehouse import DuckDBReader, PostgresReader, before_close, get_reader
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "interactions_cache"
-# The PostgreSQL NOTIFY channel; interactions/build.py sends it in the schema-swap transaction.
-NOTIFY_CHANNEL = "interactions_build"
 # Seconds between the listener's built_at checks (for builds that send no notification).
 RECHECK_SECONDS = 5.0
 # Seconds before a failed load (warehouse down, no marts yet) is tried again.
@@ -180,6 +178,7 @@ def get_cache() -> "AnswerCache":
             if cache is None or cache.pid != os.getpid():
                 cache = AnswerCache(get_reader(), renderer(current_app))
                 extensions[EXTENSION] = cache
+                before_close(current_app, close_cache)
     return cache
 
 
@@ -317,10 +316,9 @@ class FileIdentity:
 
     def token(self):
         try:
-            stat = os.stat(self.path)
+            return file_identity(self.path)
         except OSError:
             return None  # the reader says what is wrong
-        return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
     def close(self):
         pass

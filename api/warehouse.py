@@ -38,11 +38,12 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from api import config as config_module
 from api import queries
-from api.builds import Build
+from api.builds import Build, file_identity
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "warehouse_reader"
+ON_CLOSE = "warehouse_reader_on_close"
 # Seconds the pool retries a lost connection in the background (backing off 1 s, 2 s, ...)
 # before it gives up; the next request then starts a new attempt at once. Short, so that a
 # long outage never leaves the pool waiting out a long back-off once the server is back.
@@ -88,10 +89,15 @@ def get_reader() -> Reader:
     return reader
 
 
-def close_reader(app) -> None:
-    from api.cache import close_cache  # the answer cache reads through this reader
+def before_close(app, callback) -> None:
+    """Have close_reader call callback(app) before it closes the reader (the answer cache,
+    which reads through it, stops first)."""
+    app.extensions.setdefault(ON_CLOSE, []).append(callback)
 
-    close_cache(app)
+
+def close_reader(app) -> None:
+    for callback in app.extensions.pop(ON_CLOSE, []):
+        callback(app)
     reader = app.extensions.pop(EXTENSION, None)
     if reader is not None:
         reader.close()
@@ -140,10 +146,9 @@ class DuckDBReader:
         """A cursor on the current warehouse file, reopened when a build has replaced it, and
         that file's build."""
         try:
-            stat = os.stat(self.path)
+            identity = file_identity(self.path)
         except OSError as error:
             raise WarehouseUnavailable(f"{self.path}: {error.strerror}") from error
-        identity = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
         with self._lock:
             if self._connection is None or identity != self._identity:
                 # The old connection is not closed here: a query still running on it in

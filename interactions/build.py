@@ -33,6 +33,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from api.builds import NOTIFY_CHANNEL
 from interactions import landing
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 from interactions.settings import Settings
@@ -502,4 +503,4 @@ def _swap_postgres_schemas_once(connection):
                 sql.SQL("drop schema if exists {} cascade").format(_schema(schema + OLD_SUFFIX))
             )
         # Delivered when this transaction commits: each API worker drops its answer cache.
-        connection.execute("notify interactions_build")  # api/cache.py NOTIFY_CHANNEL
+        connection.execute(sql.SQL("notify {}").format(sql.Identifier(NOTIFY_CHANNEL)))
