@@ -1,0 +1,82 @@
+"""The dbt project as `dbt docs` shows it: every model, seed and column described; the
+pipeline's own models private to its group and the marts public; and the exposures naming
+exactly the marts the API reads (api/ is searched for `marts.<name>`)."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory):
+    target = tmp_path_factory.mktemp("dbt-parse")
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run(  # noqa: S603
+        [
+            str(dbt),
+            "parse",
+            "--project-dir",
+            str(ROOT / "dbt_project"),
+            "--profiles-dir",
+            str(ROOT),
+            "--target-path",
+            str(target),
+            "--no-partial-parse",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    return json.loads((target / "manifest.json").read_text())
+
+
+def project_nodes(manifest, *resource_types):
+    return {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in resource_types and node["package_name"] == "interactions"
+    }
+
+
+def test_every_model_seed_and_column_is_described(manifest):
+    undescribed = []
+    for name, node in project_nodes(manifest, "model", "seed").items():
+        if not node["description"].strip():
+            undescribed.append(name)
+        undescribed += [
+            f"{name}.{column}"
+            for column, spec in node["columns"].items()
+            if not spec["description"].strip()
+        ]
+    assert undescribed == []
+    assert len(project_nodes(manifest, "model")) >= 20
+
+
+def test_marts_are_public_and_the_rest_private_to_the_group(manifest):
+    access = {
+        name: (node["config"]["access"], node["group"])
+        for name, node in project_nodes(manifest, "model").items()
+    }
+    group = "customer_interactions"
+    for name, node in project_nodes(manifest, "model").items():
+        layer = node["fqn"][1]  # interactions.<layer>.<model>
+        expected = "public" if layer == "marts" else "private"
+        assert access[name] == (expected, group), name
+
+
+def test_the_api_exposure_names_exactly_the_marts_the_api_reads(manifest):
+    read = set()
+    for path in (ROOT / "api").glob("*.py"):
+        read |= set(re.findall(r"\bmarts\.([a-z_]+)\b", path.read_text()))
+    exposures = {exposure["name"]: exposure for exposure in manifest["exposures"].values()}
+    api = exposures["interactions_api"]
+    named = {node.rsplit(".", 1)[1] for node in api["depends_on"]["nodes"]}
+    assert named == read
+    website = exposures["interactions_website"]
+    assert {node.rsplit(".", 1)[1] for node in website["depends_on"]["nodes"]} <= named
