@@ -18,7 +18,7 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir dbt_project --profiles-dir .
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev install-spark build run serve test lint docs lock lock-check pg-setup clean bench bench-import fuzz-engines
+.PHONY: help install install-dev install-spark build run serve test test-fast lint docs lock lock-check pg-setup clean bench bench-import fuzz-engines
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -56,7 +56,10 @@ serve: install ## Serve the API and website on port $PORT without building
 	$(BIN)/interactions serve
 
 test: install-dev install-spark lint lock-check ## Lint, check the lock files, run every test (DuckDB, PostgreSQL, Spark)
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20
+
+test-fast: install-dev lint lock-check ## The everyday loop: lint, lock check, every test but the Spark ones (no Java)
+	$(BIN)/pytest -m "not spark"
 
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8 9 10
 fuzz-engines: install-dev install-spark ## The differential test at length: worlds FUZZ_SEEDS of 20,000 interactions on DuckDB, PostgreSQL and Spark

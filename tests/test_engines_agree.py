@@ -33,6 +33,8 @@ from tests import messy_workbook
 from tests.test_spark import read_postgres_marts, read_spark_marts, require_spark, spark_build
 from tests.warehouses import copy_project, postgres_database
 
+pytestmark = pytest.mark.spark  # make test-fast leaves these out
+
 SEED = int(os.environ.get("FUZZ_SEED", "12"))
 ROWS = int(os.environ.get("FUZZ_ENGINE_ROWS", "2000"))
 

@@ -28,6 +28,8 @@ from tests.warehouses import (
     require_postgres,
 )
 
+pytestmark = pytest.mark.spark  # make test-fast leaves these out
+
 MARTS = [
     "build_info",
     "customer_versions",
