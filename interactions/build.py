@@ -9,10 +9,16 @@ marts. Spark: dbt builds a new warehouse folder (tables and metastore) beside th
 when every model and test has passed, the live path, a symbolic link, is switched to it with one
 rename and the previous folder is removed. On any failure the live warehouse is untouched.
 
+Each warehouse's way is one small class (NewDuckDBFile, NewPostgresSchemas, NewSparkFolder:
+the environment that points dbt at the new warehouse, go_live, discard); what a command adds
+(an import reads the workbook, checks and records the new version, keeps it once live) is a
+BuildJob with three steps: land, check, after_live.
+
 On DuckDB and PostgreSQL the workbook's three seeds are not loaded by `dbt seed` (batches of
 inserts: minutes for a million rows) but in bulk by interactions/landing.py into the new
-warehouse, and `dbt build` excludes them; dbt itself runs in a child process started before
-that load (interactions/dbt_process.py), so importing dbt and parsing the project overlap it.
+warehouse, and `dbt build` excludes them. dbt always runs in a child process started before
+that load (DbtProcess, interactions/dbt_process.py), so importing dbt and parsing the project
+overlap it.
 """
 
 import ctypes
@@ -92,40 +98,11 @@ def target_args(settings: Settings) -> list[str]:
     return ["--target", settings.warehouse]
 
 
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
-
-
 def run_dbt(settings: Settings, args: list[str], env: dict[str, str], echo=True) -> str:
-    """Run one dbt command against the project; return its output, raise BuildError on failure."""
-    command = [
-        dbt_executable(),
-        *args,
-        "--project-dir",
-        str(settings.dbt_project_dir),
-        "--profiles-dir",
-        str(settings.root),
-        *target_args(settings),
-    ]
-    full_env = {**os.environ, **env, "WAREHOUSE": settings.warehouse}
-    process = subprocess.run(  # noqa: S603 - fixed argument list, no shell
-        command,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        check=False,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
-    )
-    output = process.stdout + process.stderr
-    if echo:
-        sys.stdout.write(output)
-    if process.returncode != 0:
-        raise BuildError(
-            f"dbt {args[0]} failed (exit {process.returncode}); the live data is unchanged",
-            output,
-        )
-    return output
+    """Run one dbt command against the project (the one runner, DbtProcess); return its
+    output, raise BuildError on failure."""
+    with dbt_process(settings, env) as dbt:
+        return dbt.run(args, echo=echo)
 
 
 @contextmanager
@@ -141,62 +118,89 @@ def build_lock(settings: Settings):
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
+class BuildJob:
+    """What a build does besides `dbt build`, at its three moments; each step is optional.
+
+    An import (interactions/importer.py) and a rebuild or rollback (interactions/publish.py)
+    are jobs; `interactions build` with nothing to add is the plain BuildJob()."""
+
+    def land(self, env: dict[str, str]) -> None:
+        """Before dbt: against the new, not yet live warehouse that `env` names (the seed files
+        it loads may be written here)."""
+
+    def check(self, env: dict[str, str]) -> None:
+        """dbt has passed; the new warehouse is not live yet. Raising leaves the live data as
+        it was."""
+
+    def after_live(self) -> None:
+        """The new warehouse is live; the build lock is still held."""
+
+
 def build(
     settings: Settings,
+    job: BuildJob | None = None,
+    *,
     dbt_args: list[str] | None = None,
     echo=True,
-    before_dbt=None,
-    *,
     seeds_dir: Path | None = None,
     seed_files: dict[str, Path] | None = None,
     data_version: int | None = None,
-    before_live=None,
-    after_live=None,
     go_live: bool = True,
     locked: bool = False,
 ) -> BuildResult:
-    """Run `dbt build` and make the result live atomically.
+    """Run `dbt build` into a new warehouse and make it live in one step (NewWarehouse).
 
     On DuckDB and PostgreSQL the workbook's seeds are read from `seed_files` (seed -> CSV), or
     from `seeds_dir` (default: the project's seeds/), and loaded in bulk into the new warehouse
-    (interactions/landing.py), as is `seed_files`' raw_data_versions when given;
-    `dbt build` then builds everything else, with the var data_version when given. Hooks, all
-    optional: `before_dbt(env)` runs against the new (not yet live) warehouse before dbt;
-    `before_live(env)` (DuckDB, PostgreSQL) runs once dbt has passed, before the new
-    warehouse goes live: raising there leaves the live data as it was; `after_live()` runs
-    once it is live, still holding the build lock. `go_live=False` (a preview) builds and
-    tests the new warehouse, runs `before_live`, then throws it away. `locked`: the caller
-    already holds build_lock. `dbt_args` are extra `dbt build` arguments.
+    (interactions/landing.py), as are `seed_files`' generated seeds when given; `dbt build`
+    then builds everything else, with the var data_version when given. `job` (BuildJob) adds
+    its steps. `go_live=False` (a preview) builds and tests the new warehouse, runs the job's
+    check, then throws it away. `locked`: the caller already holds build_lock. `dbt_args` are
+    extra `dbt build` arguments.
     """
+    job = job or BuildJob()
     started = time.monotonic()
     stages: dict[str, float] = {}
     rows_landed: dict[str, int] = {}
     dbt_args = list(dbt_args or [])
     if data_version is not None:
         dbt_args += ["--vars", json.dumps({"data_version": data_version})]
+    files = {}
+    if settings.warehouse in BULK_LOADED_WAREHOUSES:
+        seeds = Path(seeds_dir) if seeds_dir is not None else settings.seeds_dir
+        files = {seed: seed_path(seeds, seed) for seed in WORKBOOK_SEEDS}
+        files.update(seed_files or {})
+        generated = (DATA_VERSIONS_SEED, CUSTOMER_VERSIONS_SEED)
+        excluded = [seed for seed in (*WORKBOOK_SEEDS, *generated) if seed in files]
+        dbt_args = ["--exclude", *excluded, *dbt_args]
+    elif seeds_dir is not None and Path(seeds_dir) != settings.seeds_dir:
+        raise BuildError("a Spark build reads the project's seeds/ folder only")
     with build_lock(settings) if not locked else nullcontext():
-        if settings.warehouse in BULK_LOADED_WAREHOUSES:
-            seeds = Path(seeds_dir) if seeds_dir is not None else settings.seeds_dir
-            files = {seed: seed_path(seeds, seed) for seed in WORKBOOK_SEEDS}
-            files.update(seed_files or {})
-            before_dbt = _bulk_load_first(settings, files, before_dbt, stages, rows_landed)
-            generated = (DATA_VERSIONS_SEED, CUSTOMER_VERSIONS_SEED)
-            excluded = [seed for seed in (*WORKBOOK_SEEDS, *generated) if seed in files]
-            dbt_args = ["--exclude", *excluded, *dbt_args]
-        if settings.warehouse == "duckdb":
-            output = _build_duckdb(
-                settings, dbt_args, echo, before_dbt, before_live, stages, go_live
-            )
-        elif settings.warehouse == "spark":
-            if seeds_dir is not None and Path(seeds_dir) != settings.seeds_dir:
-                raise BuildError("a Spark build reads the project's seeds/ folder only")
-            output = _build_spark(settings, dbt_args, echo, before_dbt, before_live, stages)
-        else:
-            output = _build_postgres(
-                settings, dbt_args, echo, before_dbt, before_live, stages, go_live
-            )
-        if after_live is not None and go_live:
-            after_live()
+        new = NEW_WAREHOUSES[settings.warehouse](settings)
+        try:
+            with dbt_process(settings, new.env) as dbt:
+                job.land(new.env)
+                if files:
+                    pause_point("load")
+                    step = time.monotonic()
+                    rows_landed.update(landing.load_seed_files(settings.warehouse, new.env, files))
+                    stages["load"] = time.monotonic() - step
+                step = time.monotonic()
+                try:
+                    output = dbt.run(["build", *dbt_args], echo=echo)
+                finally:
+                    stages["dbt build"] = time.monotonic() - step
+            job.check(new.env)
+            if go_live:
+                pause_point("go live")
+                step = time.monotonic()
+                new.go_live()
+                stages["go live"] = time.monotonic() - step
+                pause_point("live")
+        finally:
+            new.discard()
+        if go_live:
+            job.after_live()
     return BuildResult(
         seconds=time.monotonic() - started,
         dbt_output=output,
@@ -205,22 +209,9 @@ def build(
     )
 
 
-def _bulk_load_first(settings, files, before_dbt, stages, rows_landed):
-    """A before_dbt hook: run `before_dbt` (which may write the seeds), then bulk-load them."""
-
-    def load(env):
-        if before_dbt is not None:
-            before_dbt(env)
-        pause_point("load")
-        started = time.monotonic()
-        rows_landed.update(landing.load_seed_files(settings.warehouse, env, files))
-        stages["load"] = time.monotonic() - started
-
-    return load
-
-
 class DbtProcess:
-    """`dbt build` in a child process started before the data load (interactions/dbt_process.py).
+    """dbt in a child process started before the data load (interactions/dbt_process.py):
+    the one way this package runs dbt.
 
     Importing dbt and parsing the project take about 4 s; the child does that while this
     process loads the new warehouse, then runs the command it is sent. Its output goes to a
@@ -285,92 +276,82 @@ def dbt_process(settings: Settings, env: dict[str, str]):
         process.close()
 
 
-def _run_dbt_build(dbt, dbt_args, echo, stages) -> str:
-    started = time.monotonic()
-    try:
-        return dbt.run(["build", *dbt_args], echo=echo)
-    finally:
-        stages["dbt build"] = time.monotonic() - started
+# --- one publish strategy per warehouse: where the new warehouse is built, how it goes live --
 
 
-def _build_then_go_live(settings, env, dbt_args, echo, before_dbt, before_live, stages, go_live):
-    """The steps every DuckDB and PostgreSQL build takes against the not-yet-live warehouse
-    named by `env` (bulk load, dbt build, the caller's last step), then `go_live()` (None for
-    a preview: the new warehouse is thrown away)."""
-    with dbt_process(settings, env) as dbt:
-        if before_dbt is not None:
-            before_dbt(env)
-        output = _run_dbt_build(dbt, dbt_args, echo, stages)
-    if before_live is not None:
-        before_live(env)
-    if go_live is None:
-        return output
-    pause_point("go live")
-    started = time.monotonic()
-    go_live()
-    stages["go live"] = time.monotonic() - started
-    pause_point("live")
-    return output
+class NewDuckDBFile:
+    """A new warehouse file beside the live one; live by one rename over it."""
+
+    def __init__(self, settings: Settings):
+        self.live = settings.duckdb_path
+        self.live.parent.mkdir(parents=True, exist_ok=True)
+        # One name for every build (builds take turns under build_lock): dbt's partial parsing
+        # starts over whenever the profile, and so DUCKDB_PATH, changes.
+        self.building = self.live.with_name(f"{self.live.name}.building")
+        self.discard()
+        self.env = {"DUCKDB_PATH": str(self.building)}
+
+    def go_live(self):
+        os.replace(self.building, self.live)
+
+    def discard(self):
+        self.building.unlink(missing_ok=True)
+        Path(f"{self.building}.wal").unlink(missing_ok=True)
 
 
-def _build_duckdb(
-    settings, dbt_args, echo, before_dbt, before_live=None, stages=None, go_live=True
-):
-    stages = {} if stages is None else stages
-    live = settings.duckdb_path
-    live.parent.mkdir(parents=True, exist_ok=True)
-    # One name for every build (builds take turns under build_lock): dbt's partial parsing
-    # starts over whenever the profile, and so DUCKDB_PATH, changes.
-    building = live.with_name(f"{live.name}.building")
-    building.unlink(missing_ok=True)
-    Path(f"{building}.wal").unlink(missing_ok=True)
-    env = {"DUCKDB_PATH": str(building)}
-    try:
-        return _build_then_go_live(
-            settings,
-            env,
-            dbt_args,
-            echo,
-            before_dbt,
-            before_live,
-            stages,
-            go_live=(lambda: os.replace(building, live)) if go_live else None,
+class NewPostgresSchemas:
+    """raw__next, staging__next and marts__next (DBT_SCHEMA_SUFFIX); live by one transaction
+    that swaps them in (swap_postgres_schemas)."""
+
+    def __init__(self, settings: Settings):
+        self.discard()
+        self.env = {"DBT_SCHEMA_SUFFIX": NEXT_SUFFIX}
+
+    def go_live(self):
+        swap_postgres_schemas()
+
+    def discard(self):
+        with postgres_connect(autocommit=True) as connection:
+            for schema in SCHEMAS:
+                connection.execute(
+                    sql.SQL("drop schema if exists {} cascade").format(
+                        _schema(schema + NEXT_SUFFIX)
+                    )
+                )
+
+
+class NewSparkFolder:
+    """A new warehouse folder (tables and metastore) beside the live one; live by switching
+    the live symbolic link to it (switch_spark_warehouse)."""
+
+    def __init__(self, settings: Settings):
+        if importlib.util.find_spec("pyspark") is None:
+            raise BuildError(
+                "WAREHOUSE=spark needs the Spark dependencies: run `make install-spark` "
+                "(pip install -r requirements-spark.txt); the live data is unchanged"
+            )
+        self.live = settings.spark_warehouse_dir
+        self.live.parent.mkdir(parents=True, exist_ok=True)
+        self.building = self.live.with_name(
+            f"{self.live.name}.build-{os.getpid()}-{time.time_ns()}"
         )
-    finally:
-        building.unlink(missing_ok=True)
-        Path(f"{building}.wal").unlink(missing_ok=True)
+        self.env = {"SPARK_WAREHOUSE_DIR": str(self.building)}
+        self._is_live = False
+
+    def go_live(self):
+        switch_spark_warehouse(self.live, self.building)
+        self._is_live = True
+
+    def discard(self):
+        if not self._is_live:
+            shutil.rmtree(self.building, ignore_errors=True)
 
 
-def _build_spark(settings, dbt_args, echo, before_dbt, before_live=None, stages=None):
-    """dbt seeds (Spark's CSV reader, macros/spark_seeds.sql) and builds a new warehouse
-    folder beside the live one; it goes live when everything has passed."""
-    stages = {} if stages is None else stages
-    if importlib.util.find_spec("pyspark") is None:
-        raise BuildError(
-            "WAREHOUSE=spark needs the Spark dependencies: run `make install-spark` "
-            "(pip install -r requirements-spark.txt); the live data is unchanged"
-        )
-    live = settings.spark_warehouse_dir
-    live.parent.mkdir(parents=True, exist_ok=True)
-    building = live.with_name(f"{live.name}.build-{os.getpid()}-{time.time_ns()}")
-    env = {"SPARK_WAREHOUSE_DIR": str(building)}
-    try:
-        if before_dbt is not None:
-            before_dbt(env)
-        started = time.monotonic()
-        try:
-            output = run_dbt(settings, ["build", *dbt_args], env, echo)
-        finally:
-            stages["dbt build"] = time.monotonic() - started
-        if before_live is not None:
-            before_live(env)
-        started = time.monotonic()
-        switch_spark_warehouse(live, building)
-        stages["go live"] = time.monotonic() - started
-        return output
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        raise
+NEW_WAREHOUSES = {
+    "duckdb": NewDuckDBFile,
+    "postgres": NewPostgresSchemas,
+    "spark": NewSparkFolder,
+}
 
 
 def switch_spark_warehouse(live: Path, building: Path):
@@ -399,37 +380,6 @@ def postgres_connect(**kwargs):
 
 def _schema(name: str) -> sql.Identifier:
     return sql.Identifier(name)
-
-
-def _build_postgres(
-    settings, dbt_args, echo, before_dbt, before_live=None, stages=None, go_live=True
-):
-    stages = {} if stages is None else stages
-    env = {"DBT_SCHEMA_SUFFIX": NEXT_SUFFIX}
-    with postgres_connect(autocommit=True) as connection:
-        for schema in SCHEMAS:
-            connection.execute(
-                sql.SQL("drop schema if exists {} cascade").format(_schema(schema + NEXT_SUFFIX))
-            )
-    try:
-        return _build_then_go_live(
-            settings,
-            env,
-            dbt_args,
-            echo,
-            before_dbt,
-            before_live,
-            stages,
-            go_live=swap_postgres_schemas if go_live else None,
-        )
-    finally:
-        with postgres_connect(autocommit=True) as connection:
-            for schema in SCHEMAS:
-                connection.execute(
-                    sql.SQL("drop schema if exists {} cascade").format(
-                        _schema(schema + NEXT_SUFFIX)
-                    )
-                )
 
 
 # The swap waits at most this long for any one lock, less than PostgreSQL's deadlock_timeout

@@ -29,7 +29,7 @@ import psycopg
 import yaml
 
 from interactions import versions
-from interactions.build import BuildError, build, pause_point
+from interactions.build import BuildError, BuildJob, build, pause_point
 from interactions.changes import (
     Changes,
     compare,
@@ -170,76 +170,43 @@ def _import_locked(
         sha256=versions.file_sha256(workbook_path),
         note=note,
     )
-    pending = store.new_pending(number)
+    job = ImportJob(
+        settings,
+        store,
+        live,
+        record,
+        kept,
+        workbook_path,
+        formats,
+        allowed_shrink=allowed_shrink,
+        preview=preview,
+    )
     landing = store.landing_folder()
-    data_versions = versions.write_data_versions(
+    seed_files = {seed: seed_path(job.pending, seed) for seed in WORKBOOK_SEEDS}
+    seed_files[versions.DATA_VERSIONS_SEED] = versions.write_data_versions(
         landing / f"{versions.DATA_VERSIONS_SEED}.csv",
         [store.read(n) for n in kept if n != number] + [record],
     )
-    customer_versions = versions.write_customer_versions(
+    seed_files[versions.CUSTOMER_VERSIONS_SEED] = versions.write_customer_versions(
         landing / f"{versions.CUSTOMER_VERSIONS_SEED}.csv",
         store,
         [n for n in kept if n < number],
     )
-    read: list[ImportResult] = []
-    went_live = False
-
-    def read_workbook(env):
-        pause_point("read")
-        read_started = time.monotonic()
-        read.append(_read_into(settings, _open(workbook_path, formats), pending))
-        read[0].stages["read workbook"] = time.monotonic() - read_started
-
-    def check_and_record(env):
-        result = read[0]
-        summary_started = time.monotonic()
-        _read_summary(settings.warehouse, env, result)
-        result.changes = compare(settings.warehouse, env, settings.duckdb_path, live)
-        result.stages["summary"] = time.monotonic() - summary_started
-        if allowed_shrink is not None:
-            result.refusal = result.changes.shrink_refusal(allowed_shrink)
-        if result.refusal and not preview:
-            raise ImportFailed(f"{result.refusal}; nothing changed")
-        record_candidate(settings, env, record, pending)
-        store.write(record, pending)
-
-    def keep_version():
-        nonlocal went_live
-        went_live = True  # from here on, the pending folder is the live version's
-        result = read[0]
-        keep_started = time.monotonic()
-        pause_point("commit")
-        try:
-            store.commit(number)
-        except OSError as error:
-            raise ImportFailed(
-                f"version {number} is live, but its folder could not be kept ({error}); the "
-                "next import, build or rollback keeps it"
-            ) from error
-        pause_point("retain")
-        result.removed_versions = store.retain(kept)
-        result.stages["keep version"] = time.monotonic() - keep_started
-
-    seed_files = {seed: seed_path(pending, seed) for seed in WORKBOOK_SEEDS}
-    seed_files[versions.DATA_VERSIONS_SEED] = data_versions
-    seed_files[versions.CUSTOMER_VERSIONS_SEED] = customer_versions
     try:
         built = build(
             settings,
+            job,
             echo=echo,
-            before_dbt=read_workbook,
             seed_files=seed_files,
             data_version=number,
-            before_live=check_and_record,
-            after_live=keep_version,
             go_live=not preview,
             locked=True,
         )
     finally:
-        if not went_live:  # a live version's pending folder is kept by the next command
-            shutil.rmtree(pending, ignore_errors=True)
+        if not job.went_live:  # a live version's pending folder is kept by the next command
+            shutil.rmtree(job.pending, ignore_errors=True)
         shutil.rmtree(landing, ignore_errors=True)
-    result = read[0]
+    result = job.result
     result.dbt_output = built.dbt_output
     result.version = number
     result.preview = preview
@@ -253,6 +220,75 @@ def _import_locked(
         "total": time.monotonic() - started,
     }
     return result
+
+
+class ImportJob(BuildJob):
+    """The import's own steps in the atomic build (interactions/build.py): read the workbook
+    into the new version's pending folder; once dbt has passed, read the summary and the
+    changes, apply the shrink guard and record the version's figures; once live, keep the
+    version and drop the versions past the retention."""
+
+    def __init__(
+        self,
+        settings,
+        store,
+        live,
+        record,
+        kept,
+        workbook_path,
+        formats,
+        *,
+        allowed_shrink,
+        preview,
+    ):
+        self.settings = settings
+        self.store = store
+        self.live = live
+        self.record = record  # the new version
+        self.number = record.version
+        self.kept = kept  # the versions kept once it is live
+        self.workbook_path = workbook_path
+        self.formats = formats
+        self.allowed_shrink = allowed_shrink  # None: no guard (--allow-shrink)
+        self.preview = preview  # a preview reports the guard's refusal
+        self.pending = store.new_pending(self.number)
+        self.result: ImportResult | None = None
+        self.went_live = False
+
+    def land(self, env):
+        pause_point("read")
+        started = time.monotonic()
+        workbook = _open(self.workbook_path, self.formats)
+        self.result = _read_into(self.settings, workbook, self.pending)
+        self.result.stages["read workbook"] = time.monotonic() - started
+
+    def check(self, env):
+        result, settings = self.result, self.settings
+        started = time.monotonic()
+        _read_summary(settings.warehouse, env, result)
+        result.changes = compare(settings.warehouse, env, settings.duckdb_path, self.live)
+        result.stages["summary"] = time.monotonic() - started
+        if self.allowed_shrink is not None:
+            result.refusal = result.changes.shrink_refusal(self.allowed_shrink)
+        if result.refusal and not self.preview:
+            raise ImportFailed(f"{result.refusal}; nothing changed")
+        record_candidate(settings, env, self.record, self.pending)
+        self.store.write(self.record, self.pending)
+
+    def after_live(self):
+        self.went_live = True  # from here on, the pending folder is the live version's
+        started = time.monotonic()
+        pause_point("commit")
+        try:
+            self.store.commit(self.number)
+        except OSError as error:
+            raise ImportFailed(
+                f"version {self.number} is live, but its folder could not be kept ({error}); "
+                "the next import, build or rollback keeps it"
+            ) from error
+        pause_point("retain")
+        self.result.removed_versions = self.store.retain(self.kept)
+        self.result.stages["keep version"] = time.monotonic() - started
 
 
 def _open(workbook_path: Path, formats: DateFormats) -> Workbook:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from interactions import versions
-from interactions.build import BuildResult, build, build_lock
+from interactions.build import BuildJob, BuildResult, build, build_lock
 from interactions.changes import export_served_customers, read_figures
 from interactions.settings import Settings
 
@@ -102,35 +102,46 @@ def _publish(settings, store, number, live, echo, pending=None) -> Published:
         [n for n in store.numbers() if n < number],
     )
 
-    def record_figures(env):
-        record_candidate(settings, env, record, folder)
-        if pending is not None:
-            store.write(record, pending)
-
-    went_live = []
-
-    def keep():
-        went_live.append(True)
-        if pending is not None:
-            store.commit(number)
-        else:
-            store.write(record, folder)  # the figures of this build of the version
-
+    job = PublishJob(settings, store, record, folder, pending)
     try:
         result = build(
             settings,
+            job,
             echo=echo,
             seed_files=seed_files,
             data_version=number,
-            before_live=record_figures,
-            after_live=keep,
             locked=True,
         )
     finally:
         shutil.rmtree(landing, ignore_errors=True)
-        if pending is not None and not went_live:  # a live one is kept by the next command
+        if pending is not None and not job.went_live:  # a live one is kept by the next command
             shutil.rmtree(pending, ignore_errors=True)
     return Published(number, live, result, store.numbers())
+
+
+class PublishJob(BuildJob):
+    """A kept version built again: once dbt has passed, its figures are recorded; once live,
+    a new version's pending folder is kept (or the kept version's figures rewritten)."""
+
+    def __init__(self, settings, store, record, folder, pending):
+        self.settings = settings
+        self.store = store
+        self.record = record
+        self.folder = folder  # the version's folder (its pending one, for a new version)
+        self.pending = pending
+        self.went_live = False
+
+    def check(self, env):
+        record_candidate(self.settings, env, self.record, self.folder)
+        if self.pending is not None:
+            self.store.write(self.record, self.pending)
+
+    def after_live(self):
+        self.went_live = True
+        if self.pending is not None:
+            self.store.commit(self.record.version)
+        else:
+            self.store.write(self.record, self.folder)  # the figures of this build of it
 
 
 def record_candidate(settings: Settings, env: dict[str, str], record, folder) -> None:

@@ -72,7 +72,10 @@ spark = (
     .config("spark.ui.enabled", "false")
     .config("spark.ui.showConsoleProgress", "false")
     .config("spark.sql.session.timeZone", "UTC")
-    .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1")
+    .config(
+        "spark.driver.extraJavaOptions",
+        "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m",  # as profiles.yml
+    )
     .config("spark.sql.warehouse.dir", warehouse + "/tables")
     .config(
         "spark.hadoop.javax.jdo.option.ConnectionURL",
@@ -490,6 +493,22 @@ def test_warehouse_spark_is_a_setting(tmp_path):
     assert settings.spark_warehouse_dir == tmp_path / "warehouse" / "spark" / "live"
 
 
+def fake_dbt(monkeypatch, command):
+    """dbt replaced by `command(env)` (the build's one runner, DbtProcess)."""
+
+    class FakeDbt:
+        def __init__(self, settings, env):
+            self.env = env
+
+        def run(self, args, echo=True):
+            return command(self.env)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr("interactions.build.DbtProcess", FakeDbt)
+
+
 def test_a_failed_spark_build_keeps_the_live_warehouse(tmp_path, monkeypatch):
     """A build goes live by switching the `live` link; dbt failing leaves it, and the folder it
     points at, exactly as they were, and removes the half-built folder."""
@@ -497,7 +516,7 @@ def test_a_failed_spark_build_keeps_the_live_warehouse(tmp_path, monkeypatch):
     settings = settings_module.load({"WAREHOUSE": "spark", "INTERACTIONS_HOME": str(tmp_path)})
     builds = []
 
-    def dbt_passes(settings, args, env, echo=True):
+    def dbt_passes(env):
         folder = env["SPARK_WAREHOUSE_DIR"]
         os.makedirs(f"{folder}/tables")
         with open(f"{folder}/tables/marker", "w") as marker:
@@ -505,25 +524,25 @@ def test_a_failed_spark_build_keeps_the_live_warehouse(tmp_path, monkeypatch):
         builds.append(folder)
         return "Done. PASS=1"
 
-    def dbt_fails(settings, args, env, echo=True):
+    def dbt_fails(env):
         os.makedirs(f"{env['SPARK_WAREHOUSE_DIR']}/tables")
         builds.append(env["SPARK_WAREHOUSE_DIR"])
         raise BuildError("dbt build failed (exit 1); the live data is unchanged", "FAIL 1")
 
     live = settings.spark_warehouse_dir
-    monkeypatch.setattr("interactions.build.run_dbt", dbt_passes)
+    fake_dbt(monkeypatch, dbt_passes)
     build(settings, echo=False)
     assert live.is_symlink() and (live / "tables" / "marker").read_text() == "0"
     first = live.resolve()
 
-    monkeypatch.setattr("interactions.build.run_dbt", dbt_fails)
+    fake_dbt(monkeypatch, dbt_fails)
     with pytest.raises(BuildError):
         build(settings, echo=False)
     assert live.resolve() == first
     assert (live / "tables" / "marker").read_text() == "0"
     assert sorted(path.name for path in live.parent.iterdir()) == ["live", first.name]
 
-    monkeypatch.setattr("interactions.build.run_dbt", dbt_passes)
+    fake_dbt(monkeypatch, dbt_passes)
     build(settings, echo=False)
     assert (live / "tables" / "marker").read_text() == "2"
     assert not first.exists()  # the previous build is removed once the new one is live
@@ -537,11 +556,11 @@ def test_a_real_folder_at_the_live_path_is_replaced_by_the_build(tmp_path, monke
     live = settings.spark_warehouse_dir
     (live / "tables").mkdir(parents=True)
 
-    def dbt_passes(settings, args, env, echo=True):
+    def dbt_passes(env):
         os.makedirs(f"{env['SPARK_WAREHOUSE_DIR']}/tables")
         return "Done. PASS=1"
 
-    monkeypatch.setattr("interactions.build.run_dbt", dbt_passes)
+    fake_dbt(monkeypatch, dbt_passes)
     build(settings, echo=False)
     assert live.is_symlink()
     assert sorted(path.name for path in live.parent.iterdir()) == ["live", live.resolve().name]
