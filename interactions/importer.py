@@ -39,8 +39,8 @@ from interactions.changes import (
 from interactions.publish import record_candidate, version_store
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path, write_seed
 from interactions.settings import Settings
+from interactions.sheets import SHEETS
 from interactions.workbook import (
-    SHEETS,
     DateFormats,
     Workbook,
     check_date_format,
@@ -49,7 +49,7 @@ from interactions.workbook import (
 )
 
 # sheet_name in the marts -> the workbook's sheet
-MART_SHEETS = {"customers": SHEETS[0], "interactions": SHEETS[1], "products": SHEETS[2]}
+MART_SHEETS = {sheet.mart_name: sheet for sheet in SHEETS}
 
 
 class ImportFailed(RuntimeError):

@@ -10,11 +10,10 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-WORKBOOK_SEEDS = {
-    "raw_customers": ("customer_id", "occupation", "type"),
-    "raw_external_interactions": ("date_start", "interaction", "customers"),
-    "raw_products_of_discussion": ("date", "product"),
-}
+from interactions.sheets import SHEETS
+
+# The workbook's seeds and their columns, in sheet order (interactions/sheets.py).
+WORKBOOK_SEEDS = {sheet.seed: tuple(sheet.seed_columns) for sheet in SHEETS}
 
 
 def seed_path(folder: Path, seed: str) -> Path:

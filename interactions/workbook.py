@@ -32,6 +32,7 @@ from pathlib import Path
 
 import python_calamine
 
+from interactions.sheets import SHEETS, SheetSpec
 from interactions.workbook_xml import SHOWN, SheetXml, scan_sheets
 
 EXTENSIONS = (".xlsx", ".xlsm")
@@ -44,54 +45,6 @@ HIDDEN_STATES = (  # how a warning says a sheet is not visible
 
 class WorkbookError(ValueError):
     """The workbook cannot be imported; the message names the file, sheet, column or cell."""
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str  # as the business's workbook spells it
-    seed_column: str  # the seed CSV's snake_cased header
-    kind: str = "text"  # text | datetime | month: how a date cell is written
-
-
-@dataclass(frozen=True)
-class SheetSpec:
-    name: str  # as the business's workbook spells it
-    seed: str  # the seed it lands as (seeds/<seed>.csv)
-    columns: tuple[Column, ...]
-    if_empty: str = ""  # a warning's consequence when the sheet has a header but no data rows
-
-    @property
-    def seed_columns(self) -> list[str]:
-        return [column.seed_column for column in self.columns]
-
-
-SHEETS = (
-    SheetSpec(
-        "Customers",
-        "raw_customers",
-        (
-            Column("Customer_Id", "customer_id"),
-            Column("Occupation", "occupation"),
-            Column("Type", "type"),
-        ),
-        if_empty="every interaction's customer will be 'not in the Customers sheet' (type and "
-        "occupation 'Unknown')",
-    ),
-    SheetSpec(
-        "External interactions",
-        "raw_external_interactions",
-        (
-            Column("Date Start", "date_start", "datetime"),
-            Column("Interaction", "interaction"),
-            Column("Customers", "customers"),
-        ),
-    ),
-    SheetSpec(
-        "Products of discussion",
-        "raw_products_of_discussion",
-        (Column("Date", "date", "month"), Column("Product", "product")),
-    ),
-)
 
 
 def normalized_name(name: str) -> str:

@@ -1,6 +1,7 @@
 """The dbt project as `dbt docs` shows it: every model, seed and column described; the
-pipeline's own models private to its group and the marts public; and the exposures naming
-exactly the marts the API reads (api/ is searched for `marts.<name>`)."""
+pipeline's own models private to its group and the marts public; the exposures naming
+exactly the marts the API reads (api/ is searched for `marts.<name>`); and the workbook's
+shape as interactions/sheets.py declares it."""
 
 import json
 import re
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from interactions.sheets import SHEETS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,3 +83,23 @@ def test_the_api_exposure_names_exactly_the_marts_the_api_reads(manifest):
     assert named == read
     website = exposures["interactions_website"]
     assert {node.rsplit(".", 1)[1] for node in website["depends_on"]["nodes"]} <= named
+
+
+def test_the_dbt_side_of_the_workbook_shape_agrees_with_interactions_sheets(manifest):
+    """interactions/sheets.py declares the workbook's shape once; what dbt must say of it too
+    (the seeds and their text columns, the quarantine's labels, the marts' sheet names) says
+    the same."""
+    seeds = project_nodes(manifest, "seed")
+    models = project_nodes(manifest, "model")
+    quarantine = models["quarantined_rows"]["raw_code"]
+    reconciliation = models["sheet_reconciliation"]["raw_code"]
+    for sheet in SHEETS:
+        seed = seeds[sheet.seed]
+        assert list(seed["columns"]) == sheet.seed_columns, sheet.seed
+        assert list(seed["config"]["column_types"]) == sheet.seed_columns, sheet.seed
+        assert f"'{sheet.mart_name}' as sheet_name" in quarantine, sheet.name
+        assert f"'{sheet.mart_name}' as sheet_name" in reconciliation, sheet.name
+        labels = [f"'{column.header}='" for column in sheet.columns[:1]]
+        labels += [f"'; {column.header}='" for column in sheet.columns[1:]]
+        section = quarantine.split(f"'{sheet.mart_name}' as sheet_name", 1)[1].split("from", 1)[0]
+        assert re.findall(r"\"('(?:; )?[^'=]+=')\"", section) == labels, sheet.name
