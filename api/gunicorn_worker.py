@@ -16,7 +16,6 @@ from datetime import datetime
 
 from gunicorn import util
 from gunicorn.http import errors as http_errors
-from gunicorn.http.errors import InvalidHeaderName
 from gunicorn.http.message import Request
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.sync import SyncWorker
@@ -122,8 +121,8 @@ class JsonErrorWorker(SyncWorker):
             status, reason = 500, "Internal Server Error"
             message = INTERNAL_ERROR.format(request_id=request_id)
             self.log.exception("request %s failed outside the app", request_id)
-        if req is None and isinstance(exc, (http_errors.InvalidHeader, InvalidHeaderName)):
-            req = getattr(exc, "req", None)  # a request whose line was read
+        if req is None:  # a header error carries the request whose line was read
+            req = getattr(exc, "req", None)
         if isinstance(req, Request):  # the access log's line, as gunicorn writes it
             try:
                 environ = default_environ(req, client, self.cfg)
