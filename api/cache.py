@@ -1,8 +1,9 @@
-"""Each worker's copy of the live build's per-customer channel counts, for
+"""Each worker's copy of the live build's per-customer answers, for
 GET /api/v1/interactions/{customer_id} (no topic): answered from memory, no warehouse round trip.
 
-One statement (CUSTOMER_CHANNEL_COUNTS) loads every customer's counts per channel, the channels
-in display order and the build's built_at, in a background thread of the worker, after the
+One statement (CUSTOMER_ANSWERS) loads every customer's answer from the mart that holds it
+(answers_by_customer: every channel in display order, zeros included) and the build's
+data_version and built_at, in a background thread of the worker, after the
 first request that finds no copy for the live build; until it is loaded, requests are answered
 by the warehouse as before. A copy is tagged with the identity of the build it came from, and
 is used only while that build is still the live one. Invalidation comes from the build, never
@@ -31,11 +32,13 @@ also keeps the live build for the answers the warehouse gives (build_before_quer
 per listener token, so once per build, and always before the answer's own query.
 """
 
+import itertools
 import logging
 import os
 import threading
 import time
 from dataclasses import dataclass, replace
+from operator import itemgetter
 
 import psycopg
 from flask import current_app
@@ -55,69 +58,30 @@ RETRY_SECONDS = 1.0
 LISTEN_BACKOFF = (0.2, 5.0)
 NOTIFY_SECONDS_TESTED = 1.0  # documented above; asserted by tests/test_cache.py
 
-# Every customer of dim_customers with its counts per channel in display order (zero-filled),
-# and one header row (customer_id null) with the channels in display order and the build's
-# data_version and built_at. One statement, so on PostgreSQL it reads one build's marts.
-CUSTOMER_CHANNEL_COUNTS = """
-with
-
-counts as (
-
-    select
-        customer_id,
-        channel,
-        sum(interaction_count) as interaction_count
-    from marts.interactions_by_customer_channel
-    group by customer_id, channel
-
-),
-
-customer_counts as (
-
-    select
-        dim_customers.customer_id,
-        array_agg(
-            cast(coalesce(counts.interaction_count, 0) as bigint)
-            order by dim_channels.display_order
-        ) as interaction_counts
-    from marts.dim_customers
-    cross join marts.dim_channels
-    left join counts
-        on
-            dim_customers.customer_id = counts.customer_id
-            and dim_channels.channel = counts.channel
-    group by dim_customers.customer_id
-
-),
-
-header as (
-
-    select
-        build_info.data_version,
-        build_info.built_at,
-        (
-            select array_agg(dim_channels.channel order by dim_channels.display_order)
-            from marts.dim_channels
-        ) as channels
-    from marts.build_info
-
-)
-
+# Every customer's answer (answers_by_customer: every channel in display order, zeros included)
+# and one header row (kind 'build') with the build's data_version and built_at. One statement,
+# so on PostgreSQL it reads one build's marts.
+CUSTOMER_ANSWERS = """
 select
-    cast(null as bigint) as customer_id,
-    cast(null as bigint[]) as interaction_counts,
-    header.channels,
-    header.data_version,
-    header.built_at
-from header
+    'build' as kind,
+    data_version,
+    built_at,
+    null as customer_id,
+    null as display_order,
+    null as channel,
+    null as interaction_count
+from marts.build_info
 union all
 select
-    customer_counts.customer_id,
-    customer_counts.interaction_counts,
-    null as channels,
+    'customer' as kind,
     null as data_version,
-    null as built_at
-from customer_counts
+    null as built_at,
+    customer_id,
+    display_order,
+    channel,
+    interaction_count
+from marts.answers_by_customer
+order by kind, customer_id, display_order
 """
 
 
@@ -127,7 +91,6 @@ class Snapshot:
 
     token: object  # the build identity it is valid for (see the module docstring)
     build: Build | None  # the build it was read from: data version and built_at
-    channels: tuple[str, ...]
     bodies: dict[int, bytes]
 
     @property
@@ -136,21 +99,16 @@ class Snapshot:
 
     @classmethod
     def from_rows(cls, token, rows: list[dict], render) -> "Snapshot | None":
-        header = None
-        for row in rows:
-            if row["customer_id"] is None:
-                header = row
-        if header is None or header["channels"] is None:  # no build_info row: nothing built
+        headers = [row for row in rows if row["kind"] == "build"]
+        if not headers:  # no build_info row: nothing built
             return None
-        channels = tuple(header["channels"])
         bodies = {}
-        for row in rows:
-            customer_id = row["customer_id"]
-            if customer_id is not None:
-                interactions = dict(zip(channels, row["interaction_counts"], strict=True))
-                answer = {"data": {"customer_id": customer_id, "interactions": interactions}}
-                bodies[customer_id] = render(answer)
-        return cls(token, Build.from_row(header), channels, bodies)
+        answers = (row for row in rows if row["kind"] == "customer")
+        for customer_id, counts in itertools.groupby(answers, key=itemgetter("customer_id")):
+            interactions = {row["channel"]: row["interaction_count"] for row in counts}
+            answer = {"data": {"customer_id": customer_id, "interactions": interactions}}
+            bodies[customer_id] = render(answer)
+        return cls(token, Build.from_row(headers[0]), bodies)
 
 
 def renderer(app):
@@ -262,7 +220,7 @@ class AnswerCache:
     def _load(self, token):
         started = time.monotonic()
         try:
-            rows = self._reader.fetch_all(CUSTOMER_CHANNEL_COUNTS)
+            rows = self._reader.fetch_all(CUSTOMER_ANSWERS)
             snapshot = Snapshot.from_rows(token, rows, self._render)
         except Exception as error:  # the warehouse answers the requests meanwhile
             if self._closed:  # the app closed its reader under the load: nothing is wrong

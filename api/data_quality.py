@@ -15,7 +15,8 @@ LEGACY_NOT_FOUND = {"message": "Table name not found"}
 @bp.get("/data-quality")
 def data_quality():
     rows = fetch_answer(get_reader(), queries.DATA_QUALITY)
-    if not rows:
+    builds = [row for row in rows if row["kind"] == "build"]
+    if not builds:
         raise MartsMissing("marts.build_info has no row")
     sheets = [
         {
@@ -27,15 +28,18 @@ def data_quality():
         for row in rows
         if row["kind"] == "sheet"
     ]
-    reasons = {row["name"]: row["rows_quarantined"] for row in rows if row["kind"] == "reason"}
-    first = rows[0]
+    reasons = {}  # every sheet's rows with the reason (quarantine_summary is per sheet)
+    for row in rows:
+        if row["kind"] == "reason":
+            reasons[row["name"]] = reasons.get(row["name"], 0) + row["rows_quarantined"]
+    build = builds[0]
     return {
         "data": {
-            "built_at": iso_utc(first["built_at"]),
+            "built_at": iso_utc(build["built_at"]),
             "sheets": sheets,
             "rows_quarantined_by_reason": reasons,
-            "interactions_without_topic": first["interactions_without_topic"],
-            "customers_not_in_sheet": first["customers_not_in_sheet"],
+            "interactions_without_topic": build["interactions_without_topic"],
+            "customers_not_in_sheet": build["customers_not_in_sheet"],
         }
     }
 

@@ -1,8 +1,9 @@
 """Interactions per customer per channel (optionally per topic), and per customer type.
 
-Every channel of dim_channels is in every answer, in display order, zero-filled by the SQL.
-A customer's counts for every topic come from this worker's copy of the live build's counts
-when it has one (api/cache.py), else from the warehouse.
+Every channel of dim_channels is in every answer, in display order: the marts hold the answers
+zeros included (dbt_project/models/marts/answers). A customer's counts for every topic come
+from this worker's copy of the live build's answers when it has one (api/cache.py), else from
+the warehouse.
 """
 
 from flask import Blueprint, current_app, request
@@ -16,22 +17,30 @@ from api.warehouse import get_reader
 bp = Blueprint("interactions", __name__, url_prefix="/api/v1/interactions")
 
 
+def _of_kind(rows, kind):
+    return [row for row in rows if row["kind"] == kind]
+
+
 def _check_topic(rows, topic):
-    if topic is not None and not rows[0]["is_topic_known"]:
+    if not _of_kind(rows, "topic"):
         raise ApiError(404, f"topic {topic!r} not found")
 
 
 def _check_customer(rows, customer_id):
-    if not rows[0]["is_customer_known"]:
+    if not rows:
         raise ApiError(404, f"customer {customer_id} not found")
+
+
+def _counts(rows):
+    """{channel: count, ...} in the rows' order."""
+    return {row["channel"]: row["interaction_count"] for row in rows}
 
 
 def _grouped(rows, key):
     """{row[key]: {channel: count, ...}, ...} in the rows' order."""
     groups = {}
     for row in rows:
-        if row["channel"] is not None:
-            groups.setdefault(row[key], {})[row["channel"]] = row["interaction_count"]
+        groups.setdefault(row[key], {})[row["channel"]] = row["interaction_count"]
     return groups
 
 
@@ -39,8 +48,12 @@ def _grouped(rows, key):
 @bp.get("/by-customer-type")
 def by_customer_type():
     topic = params.optional_text("topic")
-    rows = fetch_answer(get_reader(), queries.CUSTOMER_TYPE_INTERACTIONS, topic=topic)
-    _check_topic(rows, topic)
+    if topic is None:
+        rows = fetch_answer(get_reader(), queries.CUSTOMER_TYPE_INTERACTIONS)
+    else:
+        rows = fetch_answer(get_reader(), queries.CUSTOMER_TYPE_TOPIC_INTERACTIONS, topic=topic)
+        _check_topic(rows, topic)
+        rows = _of_kind(rows, "count")
     return {"data": {"customer_types": _grouped(rows, "customer_type")}}
 
 
@@ -48,27 +61,36 @@ def by_customer_type():
 def for_customer(customer_id):
     customer_id = params.customer_id(customer_id)
     topic = params.optional_text("topic") if request.query_string else None
-    snapshot = get_cache().live_snapshot() if topic is None else None
-    if snapshot is not None:  # the live build's counts, in this worker's memory (api/cache.py)
+    if topic is not None:
+        return _for_customer_about(customer_id, topic)
+    snapshot = get_cache().live_snapshot()
+    if snapshot is not None:  # the live build's answers, in this worker's memory (api/cache.py)
         answered_from(snapshot.build)
         body = snapshot.bodies.get(customer_id)
         if body is None:
             raise ApiError(404, f"customer {customer_id} not found")
         return current_app.response_class(body, mimetype="application/json")
-    rows = fetch_answer(
-        get_reader(), queries.CUSTOMER_INTERACTIONS, customer_id=customer_id, topic=topic
-    )
+    rows = fetch_answer(get_reader(), queries.CUSTOMER_INTERACTIONS, customer_id=customer_id)
     _check_customer(rows, customer_id)
+    return {"data": {"customer_id": customer_id, "interactions": _counts(rows)}}
+
+
+def _for_customer_about(customer_id, topic):
+    rows = fetch_answer(
+        get_reader(), queries.CUSTOMER_TOPIC_INTERACTIONS, customer_id=customer_id, topic=topic
+    )
+    channels = _of_kind(rows, "customer")
+    _check_customer(channels, customer_id)
     _check_topic(rows, topic)
-    interactions = {
-        row["channel"]: row["interaction_count"] for row in rows if row["channel"] is not None
-    }
-    return {"data": {"customer_id": customer_id, "interactions": interactions}}
+    # A topic the customer never talked about has no rows: 0 on each of the customer's channels.
+    counts = _of_kind(rows, "count") or [{**row, "interaction_count": 0} for row in channels]
+    return {"data": {"customer_id": customer_id, "interactions": _counts(counts)}}
 
 
 @bp.get("/<customer_id>/topics")
 def topics_for_customer(customer_id):
     customer_id = params.customer_id(customer_id)
     rows = fetch_answer(get_reader(), queries.CUSTOMER_TOPICS, customer_id=customer_id)
-    _check_customer(rows, customer_id)
-    return {"data": {"customer_id": customer_id, "topics": _grouped(rows, "topic")}}
+    _check_customer(_of_kind(rows, "customer"), customer_id)
+    topics = _grouped(_of_kind(rows, "count"), "topic")
+    return {"data": {"customer_id": customer_id, "topics": topics}}

@@ -2,190 +2,110 @@
 
 Parameters are named `:name` (api/warehouse.py adapts them to each driver). Each answer is
 one statement, so on PostgreSQL it sees the marts of one build (a build swaps them in one
-transaction). Every query selects from schema `marts` only; no cleaning or business rules
-here: the marts hold the answers, these queries only zero-fill and filter them.
+transaction). Every query selects from schema `marts` only; no cleaning, business rules,
+joins or zero-filling here: the marts hold the answers (dbt_project/models/marts/answers,
+every channel in display order, zeros included) and these queries look them up.
 """
 
-# One row per channel (display order) with the customer's count, zero-filled; the flags say
-# whether the customer and the topic filter (:topic, or null for every topic) exist.
+# Rows of kind 'count' are an answer; a row of kind 'customer' or 'topic' says that the customer
+# or the topic exists (else the answer is a 404).
+
+# GET /interactions/{customer_id} when the worker's answer cache has no copy (api/cache.py).
 CUSTOMER_INTERACTIONS = """
-with
-
-request as (
-
-    select
-        exists (
-            select 1 from marts.dim_customers
-            where customer_id = :customer_id
-        ) as is_customer_known,
-        (
-            cast(:topic as text) is null
-            or exists (select 1 from marts.dim_topics where topic = :topic)
-        ) as is_topic_known
-
-),
-
-counts as (
-
-    select
-        channel,
-        sum(interaction_count) as interaction_count
-    from marts.interactions_by_customer_channel
-    where
-        customer_id = :customer_id
-        and (cast(:topic as text) is null or topic = :topic)
-    group by channel
-
-),
-
-channel_counts as (
-
-    select
-        dim_channels.channel,
-        dim_channels.display_order,
-        cast(coalesce(counts.interaction_count, 0) as bigint) as interaction_count
-    from marts.dim_channels
-    left join counts
-        on dim_channels.channel = counts.channel
-
-)
-
 select
-    request.is_customer_known,
-    request.is_topic_known,
-    channel_counts.channel,
-    channel_counts.interaction_count
-from request
-left join channel_counts on true
-order by channel_counts.display_order
+    channel,
+    interaction_count
+from marts.answers_by_customer
+where customer_id = :customer_id
+order by display_order
 """
 
-# Per topic the customer talked about (known topics by name, then 'Unknown'), one row per
-# channel in display order, zero-filled.
+# GET /interactions/{customer_id}?topic=: the customer's counts about the topic (kind 'count';
+# none when the customer never talked about it), the customer's channels (kind 'customer')
+# and whether the topic exists.
+CUSTOMER_TOPIC_INTERACTIONS = """
+select
+    'count' as kind,
+    channel,
+    display_order,
+    interaction_count
+from marts.answers_by_customer_topic
+where customer_id = :customer_id and topic = :topic
+union all
+select
+    'customer' as kind,
+    channel,
+    display_order,
+    interaction_count
+from marts.answers_by_customer
+where customer_id = :customer_id
+union all
+select
+    'topic' as kind,
+    null as channel,
+    null as display_order,
+    null as interaction_count
+from marts.dim_topics
+where topic = :topic
+order by kind, display_order
+"""
+
+# GET /interactions/{customer_id}/topics: per topic the customer talked about (products by
+# name, then 'Unknown'), every channel; a row of kind 'customer' if the customer exists.
 CUSTOMER_TOPICS = """
-with
-
-request as (
-
-    select
-        exists (
-            select 1 from marts.dim_customers
-            where customer_id = :customer_id
-        ) as is_customer_known
-
-),
-
-counts as (
-
-    select
-        topic,
-        channel,
-        interaction_count
-    from marts.interactions_by_customer_channel
-    where customer_id = :customer_id
-
-),
-
-customer_topics as (
-
-    select distinct
-        counts.topic,
-        coalesce(dim_topics.is_unknown, false) as is_unknown
-    from counts
-    left join marts.dim_topics
-        on counts.topic = dim_topics.topic
-
-),
-
-topic_channel_counts as (
-
-    select
-        customer_topics.topic,
-        customer_topics.is_unknown,
-        dim_channels.channel,
-        dim_channels.display_order,
-        cast(coalesce(counts.interaction_count, 0) as bigint) as interaction_count
-    from customer_topics
-    cross join marts.dim_channels
-    left join counts
-        on
-            customer_topics.topic = counts.topic
-            and dim_channels.channel = counts.channel
-
-)
-
 select
-    request.is_customer_known,
-    topic_channel_counts.topic,
-    topic_channel_counts.channel,
-    topic_channel_counts.interaction_count
-from request
-left join topic_channel_counts on true
-order by
-    topic_channel_counts.is_unknown,
-    topic_channel_counts.topic,
-    topic_channel_counts.display_order
+    'count' as kind,
+    is_unknown_topic,
+    topic,
+    display_order,
+    channel,
+    interaction_count
+from marts.answers_by_customer_topic
+where customer_id = :customer_id
+union all
+select
+    'customer' as kind,
+    null as is_unknown_topic,
+    null as topic,
+    null as display_order,
+    null as channel,
+    null as interaction_count
+from marts.dim_customers
+where customer_id = :customer_id
+order by kind, is_unknown_topic, topic, display_order
 """
 
-# Per customer type (every type of dim_customers, 'Unknown' included), one row per channel
-# in display order, zero-filled; :topic filters (null for every topic).
+# GET /interactions/by-customer-type: every customer type, every channel.
 CUSTOMER_TYPE_INTERACTIONS = """
-with
-
-request as (
-
-    select
-        (
-            cast(:topic as text) is null
-            or exists (select 1 from marts.dim_topics where topic = :topic)
-        ) as is_topic_known
-
-),
-
-customer_types as (
-
-    select customer_type from marts.dim_customers
-    union
-    select customer_type from marts.interactions_by_customer_type_channel
-
-),
-
-counts as (
-
-    select
-        customer_type,
-        channel,
-        sum(interaction_count) as interaction_count
-    from marts.interactions_by_customer_type_channel
-    where cast(:topic as text) is null or topic = :topic
-    group by customer_type, channel
-
-),
-
-type_channel_counts as (
-
-    select
-        customer_types.customer_type,
-        dim_channels.channel,
-        dim_channels.display_order,
-        cast(coalesce(counts.interaction_count, 0) as bigint) as interaction_count
-    from customer_types
-    cross join marts.dim_channels
-    left join counts
-        on
-            customer_types.customer_type = counts.customer_type
-            and dim_channels.channel = counts.channel
-
-)
-
 select
-    request.is_topic_known,
-    type_channel_counts.customer_type,
-    type_channel_counts.channel,
-    type_channel_counts.interaction_count
-from request
-left join type_channel_counts on true
-order by type_channel_counts.customer_type, type_channel_counts.display_order
+    customer_type,
+    channel,
+    interaction_count
+from marts.answers_by_customer_type
+order by customer_type, display_order
+"""
+
+# GET /interactions/by-customer-type?topic=: every customer type, every channel, about the
+# topic (kind 'count'); a row of kind 'topic' if the topic exists.
+CUSTOMER_TYPE_TOPIC_INTERACTIONS = """
+select
+    'count' as kind,
+    customer_type,
+    display_order,
+    channel,
+    interaction_count
+from marts.answers_by_customer_type_topic
+where topic = :topic
+union all
+select
+    'topic' as kind,
+    null as customer_type,
+    null as display_order,
+    null as channel,
+    null as interaction_count
+from marts.dim_topics
+where topic = :topic
+order by kind, customer_type, display_order
 """
 
 # A page of customers by id after :after_customer_id; :q (or null) matches the exact id or
@@ -217,56 +137,42 @@ from marts.sheet_reconciliation
 where sheet_name = :sheet_name
 """
 
-# The build's headline figures with, on the same rows, each sheet's reconciliation
-# (kind 'sheet') and each quarantine reason's row count (kind 'reason').
+# GET /data-quality: the build's headline figures (kind 'build'), each sheet's reconciliation
+# (kind 'sheet') and each sheet's rows quarantined per reason (kind 'reason').
 DATA_QUALITY = """
-with
-
-sheets as (
-
-    select
-        'sheet' as kind,
-        sheet_name as name,
-        rows_landed,
-        rows_counted,
-        rows_quarantined
-    from marts.sheet_reconciliation
-
-),
-
-reasons as (
-
-    select
-        'reason' as kind,
-        quarantine_reason as name,
-        cast(null as bigint) as rows_landed,
-        cast(null as bigint) as rows_counted,
-        cast(count(*) as bigint) as rows_quarantined
-    from marts.quarantined_rows
-    group by quarantine_reason
-
-),
-
-facts as (
-
-    select * from sheets
-    union all
-    select * from reasons
-
-)
-
 select
-    build_info.built_at,
-    build_info.interactions_without_topic,
-    build_info.customers_not_in_sheet,
-    facts.kind,
-    facts.name,
-    facts.rows_landed,
-    facts.rows_counted,
-    facts.rows_quarantined
+    'build' as kind,
+    built_at,
+    interactions_without_topic,
+    customers_not_in_sheet,
+    null as name,
+    null as rows_landed,
+    null as rows_counted,
+    null as rows_quarantined
 from marts.build_info
-left join facts on true
-order by facts.kind desc, facts.name
+union all
+select
+    'sheet' as kind,
+    null as built_at,
+    null as interactions_without_topic,
+    null as customers_not_in_sheet,
+    sheet_name as name,
+    rows_landed,
+    rows_counted,
+    rows_quarantined
+from marts.sheet_reconciliation
+union all
+select
+    'reason' as kind,
+    null as built_at,
+    null as interactions_without_topic,
+    null as customers_not_in_sheet,
+    quarantine_reason as name,
+    null as rows_landed,
+    null as rows_counted,
+    rows_quarantined
+from marts.quarantine_summary
+order by kind, name
 """
 
 CHANNELS = """

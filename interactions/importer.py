@@ -341,8 +341,7 @@ def _build_failure(error: BuildError) -> str:
 
 SHEET_FIGURES = "select sheet_name, rows_counted, rows_quarantined from sheet_reconciliation"
 QUARANTINE_REASONS = (
-    "select sheet_name, quarantine_reason, count(*) from quarantined_rows"
-    " group by sheet_name, quarantine_reason"
+    "select sheet_name, quarantine_reason, rows_quarantined from quarantine_summary"
 )
 # The first three rows of each reason, which the summary lists.
 QUARANTINE_EXAMPLES = (

@@ -13,9 +13,9 @@ from api.timestamps import iso_utc
 from api.warehouse import EXTENSION, MartsMissing, WarehouseUnavailable, placeholders
 
 CHANNEL_ROWS = [
-    {"is_customer_known": True, "is_topic_known": True, "channel": "Email", "interaction_count": 1},
-    {"is_customer_known": True, "is_topic_known": True, "channel": "Call", "interaction_count": 0},
-    {"is_customer_known": True, "is_topic_known": True, "channel": "Bird", "interaction_count": 0},
+    {"channel": "Email", "interaction_count": 1},
+    {"channel": "Call", "interaction_count": 0},
+    {"channel": "Bird", "interaction_count": 0},
 ]
 
 
@@ -82,19 +82,17 @@ def test_largest_id_is_read_and_leading_zeros_are_allowed(client, fake):
         "data": {"customer_id": 7, "interactions": {"Email": 1, "Call": 0, "Bird": 0}}
     }
     assert [params for _, params in fake.calls] == [
-        {"customer_id": 9223372036854775807, "topic": None},
-        {"customer_id": 7, "topic": None},
+        {"customer_id": 9223372036854775807},
+        {"customer_id": 7},
     ]
 
 
 def test_by_customer_type_is_a_route_not_a_customer_id(client, fake):
-    fake.rows = [
-        {"is_topic_known": True, "customer_type": "Red", "channel": "Email", "interaction_count": 2}
-    ]
+    fake.rows = [{"customer_type": "Red", "channel": "Email", "interaction_count": 2}]
     response = client.get("/api/v1/interactions/by-customer-type")
     assert response.status_code == 200
     assert response.get_json() == {"data": {"customer_types": {"Red": {"Email": 2}}}}
-    assert fake.calls == [(queries.CUSTOMER_TYPE_INTERACTIONS, {"topic": None})]
+    assert fake.calls == [(queries.CUSTOMER_TYPE_INTERACTIONS, {})]
 
 
 def test_unknown_route_is_404_json(client, fake):

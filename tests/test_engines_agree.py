@@ -41,12 +41,17 @@ ROWS = int(os.environ.get("FUZZ_ENGINE_ROWS", "2000"))
 # The marts that hold answers, compared whole; the version bookkeeping (data_versions,
 # customer_versions, build_info's time and version) differs by design: Spark keeps no versions.
 MARTS = [
+    "answers_by_customer",
+    "answers_by_customer_topic",
+    "answers_by_customer_type",
+    "answers_by_customer_type_topic",
     "dim_channels",
     "dim_customers",
     "dim_topics",
     "fct_interactions",
     "interactions_by_customer_channel",
     "interactions_by_customer_type_channel",
+    "quarantine_summary",
     "quarantined_rows",
     "sheet_reconciliation",
     "build_info",

@@ -206,8 +206,9 @@ SWAPS = 40
 
 
 def prepare_next_schemas(dbname: str, version: int):
-    """__next schemas as a build leaves them: a copy of the marts in which customer 2 has
-    the customer type V<version>, with <version> calls in the per-type mart."""
+    """__next schemas as a build leaves them: a copy of the marts in which customer 2 has the
+    customer type V<version>, with <version> calls in the per-type answers, and the customers
+    sheet quarantined <version> rows for the reason 'swap <version>' (in two marts)."""
     with psycopg.connect(dbname=dbname, autocommit=True) as connection:
         for schema in ("raw__next", "staging__next", "marts__next"):
             connection.execute(
@@ -234,26 +235,41 @@ def prepare_next_schemas(dbname: str, version: int):
             (customer_type,),
         )
         connection.execute(
-            "delete from marts__next.interactions_by_customer_type_channel"
-            " where customer_type like 'V%%'"
+            "delete from marts__next.answers_by_customer_type where customer_type like 'V%%'"
         )
         connection.execute(
-            "insert into marts__next.interactions_by_customer_type_channel"
-            " (customer_type, channel, topic, interaction_count)"
-            " values (%s, 'Call', 'Unknown', %s)",
-            (customer_type, version),
+            "insert into marts__next.answers_by_customer_type"
+            " (customer_type, channel, display_order, interaction_count)"
+            " values (%(type)s, 'Email', 1, 0), (%(type)s, 'Call', 2, %(version)s),"
+            " (%(type)s, 'Bird', 3, 0)",
+            {"type": customer_type, "version": version},
+        )
+        connection.execute("delete from marts__next.quarantine_summary")
+        connection.execute(
+            "insert into marts__next.quarantine_summary values ('customers', %s, %s)",
+            (f"swap {version}", version),
+        )
+        connection.execute(
+            "update marts__next.sheet_reconciliation set rows_quarantined = %s"
+            " where sheet_name = 'customers'",
+            (version,),
         )
 
 
 def test_postgres_schema_swaps_under_load_fail_no_request_and_never_mix(tmp_path):
     """The swap takes every live mart's lock before it renames: a reader is never cancelled
-    (deadlock) and never joins marts of two builds. 40 swaps under a load without pauses."""
+    (deadlock) and never reads marts of two builds in one answer (data quality reads three).
+    40 swaps under a load without pauses."""
     with postgres_database() as dbname:
         home = copy_project(tmp_path / "project")
         build_warehouse("postgres", home)
         server = ApiServer({"WAREHOUSE": "postgres", "PGDATABASE": dbname}, tmp_path / "g.log")
         try:
-            paths = ["/api/v1/interactions/by-customer-type", "/api/v1/customers?limit=3"]
+            paths = [
+                "/api/v1/interactions/by-customer-type",
+                "/api/v1/customers?limit=3",
+                "/api/v1/data-quality",
+            ]
             load = Load(server.url, paths, tmp_path, clients=4, seconds=120, pause=0)
             try:
                 for version in range(1, SWAPS + 1):
@@ -265,7 +281,7 @@ def test_postgres_schema_swaps_under_load_fail_no_request_and_never_mix(tmp_path
             server.stop()
     failed = [(a.path, a.status, a.error, (a.body or "")[:200]) for a in answers if a.status != 200]
     assert failed == []
-    versions = set()
+    versions, quality_versions = set(), set()
     for answer in answers:
         if answer.path == paths[0]:
             types = answer.json()["data"]["customer_types"]
@@ -274,10 +290,20 @@ def test_postgres_schema_swaps_under_load_fail_no_request_and_never_mix(tmp_path
                 [name] = swapped
                 assert types[name] == {"Email": 0, "Call": int(name[1:]), "Bird": 0}
                 versions.add(int(name[1:]))
-        else:
+        elif answer.path == paths[1]:
             [_, second, _] = answer.json()["data"]
             assert second["customer_id"] == 2
+        else:
+            quality = answer.json()["data"]
+            [customers] = [sheet for sheet in quality["sheets"] if sheet["sheet"] == "customers"]
+            reasons = quality["rows_quarantined_by_reason"]
+            if reasons:  # one build's reason, with that build's figure in the other mart
+                [(reason, count)] = reasons.items()
+                assert reason == f"swap {count}"
+                assert customers["rows_quarantined"] == count
+                quality_versions.add(count)
     assert len(answers) >= 200 and len(versions) >= SWAPS // 4
+    assert len(quality_versions) >= SWAPS // 4
 
 
 @pytest.fixture(autouse=True)

@@ -338,7 +338,7 @@ def assert_least_privilege(dbname):
                 " where table_schema = 'marts' order by table_name"
             )
         ]
-        assert len(marts) == 11
+        assert len(marts) == 16
         for name in marts:
             query = sql.SQL("select count(*) from {}").format(sql.Identifier("marts", name))
             connection.execute(query).fetchone()

@@ -31,6 +31,10 @@ from tests.warehouses import (
 pytestmark = pytest.mark.spark  # make test-fast leaves these out
 
 MARTS = [
+    "answers_by_customer",
+    "answers_by_customer_topic",
+    "answers_by_customer_type",
+    "answers_by_customer_type_topic",
     "build_info",
     "customer_versions",
     "data_versions",
@@ -40,6 +44,7 @@ MARTS = [
     "fct_interactions",
     "interactions_by_customer_channel",
     "interactions_by_customer_type_channel",
+    "quarantine_summary",
     "quarantined_rows",
     "sheet_reconciliation",
 ]
@@ -332,7 +337,7 @@ def test_spark_sample_reconciles_and_passes_every_test(spark_sample):
     assert "WARN 1 warn_customers_not_in_customer_sheet" in output
     assert "PASS warn_quarantined_rows" in output
     assert "PASS expression_is_true_sheet_reconciliation_rows_landed" in output
-    assert len(re.findall(r" PASS \w+::test_\w+", output)) == 11  # every unit test
+    assert len(re.findall(r" PASS \w+::test_\w+", output)) == 14  # every unit test
     assert "ERROR=0" in output
     assert "SKIP=0" in output
 
@@ -481,7 +486,7 @@ def test_generated_workbook_is_counted_and_reconciled_on_spark(generated):
     findings = re.compile(r" (PASS|WARN \d+|FAIL \d+|ERROR) (\S+) ")
     assert sorted(findings.findall(spark_output)) == sorted(findings.findall(postgres_output))
     assert "ERROR=0" in spark_output
-    assert len(re.findall(r" PASS \w+::test_\w+", spark_output)) == 11
+    assert len(re.findall(r" PASS \w+::test_\w+", spark_output)) == 14
 
 
 # --- going live on Spark ---------------------------------------------------------------------

@@ -2,6 +2,9 @@
     its built_at is the time of the last successful build, its data_version the version it
     made live. -#}
 -- depends_on: {{ ref('data_versions') }}
+-- depends_on: {{ ref('answers_by_customer') }}, {{ ref('answers_by_customer_topic') }}
+-- depends_on: {{ ref('answers_by_customer_type') }}, {{ ref('answers_by_customer_type_topic') }}
+-- depends_on: {{ ref('quarantine_summary') }}
 with
 
 interactions as (
