@@ -226,6 +226,9 @@ class PostgresReader:
             "options": (
                 f"-c statement_timeout={config.statement_timeout_ms}"
                 " -c default_transaction_read_only=on"
+                # Every statement is a lookup of a few rows: compiling one costs far more
+                # than it could save (README, "Performance").
+                " -c jit=off"
             ),
             "autocommit": True,
             "row_factory": dict_row,
