@@ -1,5 +1,7 @@
 {#- The answers of GET /api/v1/interactions/{customer_id}/topics and ?topic=: every topic a
-    customer talked about × every channel, zeros included. -#}
+    customer talked about × every channel, zeros included.
+    Stored in customer order (then is_unknown_topic, topic, display_order), as
+    answers_by_customer. -#}
 with
 
 channels as (
@@ -53,3 +55,4 @@ final as (
 )
 
 select * from final
+order by 1, 3, 2, 5
