@@ -11,3 +11,4 @@
 {% macro evaluate_once() %}offset 0{% endmacro %}
 {% macro landed_row_number() %}row_number() over (){% endmacro %}
 {% macro blank_text(column) %}nullif({{ column }}, 'null'){% endmacro %}
+{% macro lookup_order(positions) %}order by {{ positions }}{% endmacro %}
