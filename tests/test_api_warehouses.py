@@ -382,6 +382,21 @@ def test_duckdb_reader_follows_a_new_build(sample, app, client, tmp_path, monkey
     }
 
 
+@pytest.mark.parametrize("sample_warehouse", ["duckdb"], indirect=True)
+def test_a_live_build_without_a_mart_the_api_reads_is_503(
+    sample, app, client, tmp_path, monkeypatch
+):
+    """A live build made by an older project (no answers_by_customer_topic): that endpoint is
+    a 503 until `interactions build`, the others still answer."""
+    live = tmp_path / "old.duckdb"
+    shutil.copy(sample.settings.duckdb_path, live)
+    with duckdb.connect(str(live)) as connection:
+        connection.execute("drop table marts.answers_by_customer_topic")
+    monkeypatch.setenv("DUCKDB_PATH", str(live))
+    assert get(client, "/api/v1/interactions/1/topics", 503) == NOT_BUILT
+    assert get(client, "/api/v1/interactions/by-customer-type")["data"]["customer_types"]
+
+
 @pytest.mark.parametrize("sample_warehouse", ["postgres"], indirect=True)
 def test_postgres_reader_is_the_api_role_with_a_statement_timeout(sample, app):
     with app.app_context():
