@@ -495,3 +495,30 @@ def test_the_marts_are_intact_after_the_payloads(sample, client):
     assert fetch_all(sample, "select count(*) from marts.dim_customers") == [(6,)]
     assert fetch_all(sample, "select count(*) from marts.fct_interactions") == [(4,)]
     assert client.get("/api/v1/interactions/1").get_data() == CUSTOMER_1
+
+
+def test_the_role_script_can_run_twice_at_once(tmp_path):
+    """postgres/create_api_role.sql is run by every suite and by `make pg-setup`: runs at the
+    same time (two CI jobs on one server) must all succeed and leave one role."""
+    from tests.warehouses import ROOT, require_postgres
+
+    require_postgres()
+    role = f"interactions_race_{os.getpid()}"
+    script = tmp_path / "role.sql"
+    script.write_text(
+        (ROOT / "postgres" / "create_api_role.sql").read_text().replace("interactions_api", role)
+    )
+    command = ["psql", "-v", "ON_ERROR_STOP=1", "-q", "-d", "postgres", "-f", str(script)]
+    try:
+        for _ in range(5):
+            with psycopg.connect(dbname="postgres", autocommit=True) as connection:
+                connection.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
+            runs = [
+                subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+                for _ in range(3)
+            ]
+            outputs = [run.communicate()[0].decode() for run in runs]
+            assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True) as connection:
+            connection.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
