@@ -227,7 +227,7 @@ def test_without_api_key_hashes_the_api_is_open_and_says_so(sample, monkeypatch,
         close_reader(app)
 
 
-def test_apikey_new_prints_a_new_key_and_its_digest(capsys, monkeypatch):
+def test_apikey_new_prints_a_new_key_and_its_digest(sample, capsys, monkeypatch):
     printed = []
     for _ in range(2):
         assert cli.main(["apikey", "new"]) == 0
@@ -245,7 +245,9 @@ def test_apikey_new_prints_a_new_key_and_its_digest(capsys, monkeypatch):
     monkeypatch.setenv("API_KEY_HASHES", printed[0][1])
     app = create_app({"TESTING": True})
     client = app.test_client()
-    assert client.get("/api/v1/channels", headers={"X-API-Key": printed[0][0]}).status_code != 401
+    answer = client.get("/api/v1/channels", headers={"X-API-Key": printed[0][0]})
+    assert answer.status_code == 200
+    assert [item["channel"] for item in answer.get_json()["data"]] == ["Email", "Call", "Bird"]
     assert client.get("/api/v1/channels", headers={"X-API-Key": printed[1][0]}).status_code == 401
     close_reader(app)
 

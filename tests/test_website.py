@@ -250,6 +250,9 @@ def test_the_page_carries_security_headers(server, page):
     assert headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'")
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["cross-origin-opener-policy"] == "same-origin"
+    assert headers["permissions-policy"] == "camera=(), microphone=(), geolocation=()"
 
 
 def test_api_stopped_shows_the_error_state(warehouse_file, page):
