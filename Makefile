@@ -55,11 +55,18 @@ run: build ## Build, then serve the API and website on port $PORT (5000)
 serve: install ## Serve the API and website on port $PORT without building
 	$(BIN)/interactions serve
 
-test: install-dev install-spark lint lock-check ## Lint, check the lock files, run every test (DuckDB, PostgreSQL, Spark)
-	$(BIN)/pytest --durations=20
+# Each test target first checks what it needs beyond Python (PostgreSQL, Java and PySpark,
+# Chromium) and stops at once, naming what is missing, unless SKIP_POSTGRES, SKIP_SPARK or
+# SKIP_BROWSER says to skip those tests; -rs then lists every skipped test with its reason.
+test: install-dev install-spark ## Lint, check the lock files, run every test (DuckDB, PostgreSQL, Spark, browser)
+	$(BIN)/python scripts/check_test_needs.py postgres spark browser
+	$(MAKE) --no-print-directory lint lock-check
+	$(BIN)/pytest --durations=20 -rs
 
-test-fast: install-dev lint lock-check ## The everyday loop: lint, lock check, every test but the Spark ones (no Java)
-	$(BIN)/pytest -m "not spark"
+test-fast: install-dev ## The everyday loop: lint, lock check, every test but the Spark ones (no Java)
+	$(BIN)/python scripts/check_test_needs.py postgres browser
+	$(MAKE) --no-print-directory lint lock-check
+	$(BIN)/pytest -m "not spark" -rs
 
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8 9 10
 fuzz-engines: install-dev install-spark ## The differential test at length: worlds FUZZ_SEEDS of 20,000 interactions on DuckDB, PostgreSQL and Spark

@@ -2,7 +2,10 @@
 .bench/ do not exist yet."""
 
 import importlib.util
+import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,3 +35,52 @@ def test_the_ignored_folders_are_not_in_the_repository():
     of them and the check above is the case every new user meets."""
     ignored = (ROOT / ".gitignore").read_text().split()
     assert ".bench/" in ignored or "/.bench/" in ignored or ".bench" in ignored
+
+
+def test_make_test_checks_its_needs_before_anything_else():
+    """`make test` and `make test-fast` first run scripts/check_test_needs.py (dry run:
+    nothing is executed), before lint and pytest."""
+    for target, needs in (("test", "postgres spark browser"), ("test-fast", "postgres browser")):
+        planned = subprocess.run(  # noqa: S603
+            ["make", "-n", "-o", "install-dev", "-o", "install-spark", target],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        assert planned[0].endswith(f"scripts/check_test_needs.py {needs}")
+        later = "\n".join(planned[1:])
+        assert "sqlfluff" in later and "pytest" in later
+
+
+def test_without_postgres_the_check_fails_at_once_unless_skipped():
+    """PostgreSQL refusing connections and no SKIP_POSTGRES: exit 2 within seconds, naming
+    what is missing, how to provide it and how to opt out; with SKIP_POSTGRES=1, exit 0."""
+    script = [sys.executable, str(ROOT / "scripts" / "check_test_needs.py"), "postgres"]
+    with socket_refusing() as port:
+        environ = {**os.environ, "PGHOST": "127.0.0.1", "PGPORT": str(port)}
+        environ.pop("SKIP_POSTGRES", None)
+        started = time.monotonic()
+        result = subprocess.run(script, env=environ, capture_output=True, text=True, check=False)  # noqa: S603
+        assert time.monotonic() - started < 60
+        assert result.returncode == 2
+        assert "PostgreSQL is not answering on PGHOST/PGPORT" in result.stderr
+        assert "pg_ctlcluster" in result.stderr and "SKIP_POSTGRES=1" in result.stderr
+        environ["SKIP_POSTGRES"] = "1"
+        skipped = subprocess.run(script, env=environ, capture_output=True, text=True, check=False)  # noqa: S603
+        assert skipped.returncode == 0
+        assert "SKIP_POSTGRES is set" in skipped.stdout
+
+
+class socket_refusing:
+    """A port on 127.0.0.1 that refuses connections (bound, not listening)."""
+
+    def __enter__(self):
+        import socket
+
+        self.holder = socket.socket()
+        self.holder.bind(("127.0.0.1", 0))
+        return self.holder.getsockname()[1]
+
+    def __exit__(self, *exc):
+        self.holder.close()

@@ -25,7 +25,7 @@ import psycopg
 import pytest
 
 from tests.load import ApiServer, Load, free_port
-from tests.warehouses import build_warehouse, copy_project
+from tests.warehouses import build_warehouse, copy_project, opted_out, unavailable
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 UNAVAILABLE = {
@@ -55,12 +55,13 @@ class PostgresInstance:
     authentication on 127.0.0.1. As root, the server runs as the `postgres` system user."""
 
     def __init__(self):
+        if opted_out("SKIP_POSTGRES"):
+            unavailable("SKIP_POSTGRES", "the PostgreSQL tests are skipped")
         for tool in ("initdb", "pg_ctl"):
             if not (PG_BIN / tool).exists():
-                message = f"{PG_BIN / tool} not found (apt-get install postgresql-15)"
-                if os.environ.get("CI", "").lower() == "true":
-                    pytest.fail(message)
-                pytest.skip(message)
+                unavailable(
+                    "SKIP_POSTGRES", f"{PG_BIN / tool} not found (apt-get install postgresql-15)"
+                )
         self.folder = Path(tempfile.mkdtemp(prefix="interactions-outage-"))
         self.data = self.folder / "data"
         self.port = free_port()

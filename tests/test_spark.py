@@ -23,9 +23,11 @@ from interactions import settings as settings_module
 from interactions.build import BuildError, build
 from tests.warehouses import (
     copy_project,
+    opted_out,
     postgres_available,
     postgres_database,
     require_postgres,
+    unavailable,
 )
 
 pytestmark = pytest.mark.spark  # make test-fast leaves these out
@@ -54,15 +56,12 @@ GENERATED_INTERACTIONS = 100_000
 
 
 def require_spark():
+    if opted_out("SKIP_SPARK"):
+        unavailable("SKIP_SPARK", "the Spark tests are skipped")
     if importlib.util.find_spec("pyspark") is None:
-        missing = "PySpark is not installed (make install-spark)"
-    elif shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        missing = "Java is not installed (PySpark needs Java 17)"
-    else:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{missing}; CI=true requires the Spark tests to run")
-    pytest.skip(missing)
+        unavailable("SKIP_SPARK", "PySpark is not installed (make install-spark)")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        unavailable("SKIP_SPARK", "Java is not installed (PySpark needs Java 17)")
 
 
 # Reads every table of the `marts` database through Spark's own catalog (the metastore the

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.warehouses import build_warehouse, copy_project
+from tests.warehouses import build_warehouse, copy_project, opted_out, unavailable
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "website"
@@ -88,11 +88,10 @@ def server(warehouse_file):
 
 @pytest.fixture(scope="module")
 def browser():
+    if opted_out("SKIP_BROWSER"):
+        unavailable("SKIP_BROWSER", "the browser tests are skipped")
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("SKIP_BROWSER", f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -43,13 +43,25 @@ def postgres_available() -> bool:
         return False
 
 
+def opted_out(variable: str) -> bool:
+    """SKIP_POSTGRES, SKIP_SPARK or SKIP_BROWSER set: those tests are skipped on purpose
+    (scripts/check_test_needs.py; `make test` lists them with -rs)."""
+    return os.environ.get(variable, "").lower() in ("1", "true", "yes")
+
+
+def unavailable(variable: str, message: str):
+    """Skip or fail a test whose need is missing: skipped when opted out (`variable`=1);
+    failed with CI=true; else skipped (a direct pytest run: `make test` checks first)."""
+    if os.environ.get("CI", "").lower() == "true" and not opted_out(variable):
+        pytest.fail(f"{message}; CI=true requires these tests to run")
+    pytest.skip(f"{message} ({variable}=1)" if opted_out(variable) else message)
+
+
 def require_postgres():
-    if postgres_available():
-        return
-    message = "PostgreSQL is unreachable (PGHOST/PGPORT/PGUSER)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message}; CI=true requires the PostgreSQL tests to run")
-    pytest.skip(message)
+    if opted_out("SKIP_POSTGRES"):
+        unavailable("SKIP_POSTGRES", "the PostgreSQL tests are skipped")
+    if not postgres_available():
+        unavailable("SKIP_POSTGRES", "PostgreSQL is unreachable (PGHOST/PGPORT/PGUSER)")
 
 
 def create_api_role():
