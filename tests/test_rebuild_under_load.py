@@ -172,6 +172,14 @@ def rebuild_and_import_under_load(environ: dict[str, str], home: Path, tmp_path:
             assert new[path] == built[path], path
     finally:
         server.stop()
+    assert_no_query_was_retried(tmp_path / "gunicorn.log")
+
+
+def assert_no_query_was_retried(log: Path):
+    """A query PostgreSQL cancelled (a deadlock with the swap) or whose connection it closed
+    is retried once and then answers 200 (api/warehouse.py): only the server's log shows it."""
+    retried = [line for line in log.read_text().splitlines() if "retrying once" in line]
+    assert retried == []
 
 
 def test_duckdb_build_and_import_under_load(tmp_path):
@@ -281,6 +289,7 @@ def test_postgres_schema_swaps_under_load_fail_no_request_and_never_mix(tmp_path
             server.stop()
     failed = [(a.path, a.status, a.error, (a.body or "")[:200]) for a in answers if a.status != 200]
     assert failed == []
+    assert_no_query_was_retried(tmp_path / "g.log")
     versions, quality_versions = set(), set()
     for answer in answers:
         if answer.path == paths[0]:
