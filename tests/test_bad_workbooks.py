@@ -586,9 +586,14 @@ def test_far_dates_are_quarantined_as_out_of_range(duckdb_project, tmp_path, cap
     )
 
 
-def test_leftover_folders_are_cleaned(duckdb_project):
+def test_leftover_folders_are_cleaned(duckdb_project, tmp_path, capsys):
     """No import, failed or not, leaves its temporary seeds behind: the warehouse folder holds
-    only the version store, and the store only the kept versions' folders."""
+    only the version store, and the store only the kept versions' folders. Self-contained: a
+    refused import and a successful one run here first."""
+    code, _, _ = duckdb_project.run_import(no_interactions(tmp_path), capsys, "--allow-shrink")
+    assert code == 1
+    code, _, err = duckdb_project.run_import(far_dates(tmp_path), capsys, "--allow-shrink")
+    assert code == 0, err
     assert [p.name for p in (duckdb_project.home / "warehouse").iterdir() if p.is_dir()] == [
         "versions"
     ]
