@@ -20,6 +20,7 @@ import re
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import psycopg
@@ -191,6 +192,12 @@ def serve_rebuild_and_check(environ, home, tmp_path, next_request_exact):
             assert wait_for(lambda: answer(server, 2) == new, cache_module.NOTIFY_SECONDS_TESTED)
             first = new
         assert first == new, f"{time.monotonic() - returned:.3f} s after the build"
+        # Every worker, not just the one that answered: 16 requests, 8 at a time, keep both
+        # sync workers busy, all by NOTIFY_SECONDS_TESTED after the build returned.
+        time.sleep(max(0.0, returned + cache_module.NOTIFY_SECONDS_TESTED - time.monotonic()))
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda _: answer(server, 2), range(16)))
+        assert answers == [new] * 16
         assert [answer(server, 2) for _ in range(20)] == [new] * 20
         # Both workers load the new build's copy, and answer from it.
         assert wait_for(lambda: answer(server, 2) == new and loads_logged(server) >= 4, 30)
