@@ -403,14 +403,36 @@ def test_postgres_reader_is_the_api_role_with_a_statement_timeout(sample, app):
         reader = get_reader()
         [row] = reader.fetch_all(
             "select current_user as role, current_setting('statement_timeout') as timeout,"
-            " current_setting('transaction_read_only') as read_only"
+            " current_setting('transaction_read_only') as read_only,"
+            " current_setting('jit') as jit"
         )
-        assert row == {"role": "interactions_api", "timeout": "5s", "read_only": "on"}
+        assert row == {"role": "interactions_api", "timeout": "5s", "read_only": "on", "jit": "off"}
         with pytest.raises(MartsMissing, match="permission denied"):
             reader.fetch_all("select count(*) as n from staging.stg_workbook__customers")
         with pytest.raises(MartsMissing, match="permission denied"):
             reader.fetch_all("select count(*) as n from raw.raw_customers")
         assert reader.fetch_all("select count(*) as n from marts.dim_customers") == [{"n": 6}]
+
+
+@pytest.mark.parametrize("sample_warehouse", ["postgres"], indirect=True)
+def test_postgres_cancels_a_slow_statement_and_the_reader_goes_on(sample, monkeypatch):
+    """API_STATEMENT_TIMEOUT_MS: a statement running longer is cancelled by the server (503,
+    never a hang), and the next one on the same pool answers."""
+    from api import create_app
+    from api.warehouse import WarehouseUnavailable, close_reader
+
+    monkeypatch.setenv("API_STATEMENT_TIMEOUT_MS", "200")
+    app = create_app({"TESTING": True})
+    try:
+        with app.app_context():
+            reader = get_reader()
+            started = time.monotonic()
+            with pytest.raises(WarehouseUnavailable, match="statement timeout"):
+                reader.fetch_all("select pg_sleep(3)")
+            assert time.monotonic() - started < 2.0
+            assert reader.fetch_all("select count(*) as n from marts.dim_customers") == [{"n": 6}]
+    finally:
+        close_reader(app)
 
 
 # --- the README's examples are real answers -------------------------------------------------

@@ -380,6 +380,17 @@ MESSY_SEEDS = {
 }
 
 
+def test_verbose_also_prints_dbt_output(project, tmp_path, capsys):
+    """--verbose: dbt's own lines (each model and test, its Done line) before the summary;
+    without it (the round trip above compares the whole output) none of them."""
+    workbook = export_seeds(ROOT / "seeds", tmp_path / "Customer data.xlsx")
+    assert project.run("import", "--verbose", "--allow-shrink", str(workbook)) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0", out), out[-2000:]
+    assert "OK created sql table model" in out
+    assert out.index("Done. PASS=") < out.index("Imported Customer data.xlsx")
+
+
 def test_a_messy_workbook_imports_with_the_counts_the_rules_predict(project, tmp_path, capsys):
     workbook = messy_workbook(tmp_path / "messy.xlsx")
     live, before = project.live_version(), project.history()

@@ -2,12 +2,20 @@
 data error that must fail the build without touching the live marts."""
 
 import os
+import re
 from unittest import mock
 
 import pytest
 
 from interactions.build import BuildError
-from tests.warehouses import build_warehouse, copy_project, fetch_all, postgres_database
+from tests.warehouses import ROOT, build_warehouse, copy_project, fetch_all, postgres_database
+
+# The dbt unit tests the project declares (every `unit_tests:` entry of its .yml files).
+UNIT_TESTS = [
+    name
+    for path in (ROOT / "dbt_project" / "models").rglob("*.yml")
+    for name in re.findall(r"^  - name: (test_\w+)$", path.read_text(), re.M)
+]
 
 
 def test_sample_counts_per_customer_and_channel(sample_warehouse):
@@ -78,6 +86,10 @@ def test_sample_reconciles_and_reports_its_findings(sample_warehouse):
     assert "WARN 1 warn_customers_not_in_customer_sheet" in output
     assert "PASS warn_quarantined_rows" in output
     assert "ERROR=0" in output
+    # Every dbt unit test ran and passed on this warehouse (as tests/test_spark.py counts
+    # them on Spark): the project's unit tests, by name.
+    passed = sorted(re.findall(r" PASS \w+::(test_\w+)", output))
+    assert passed == sorted(UNIT_TESTS)
 
 
 MESSY_CUSTOMERS = """customer_id,occupation,type
