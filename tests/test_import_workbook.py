@@ -156,6 +156,34 @@ def test_the_sample_seeds_round_trip_byte_for_byte(tmp_path, formats):
     assert rows_read == {"Customers": 5, "External interactions": 4, "Products of discussion": 3}
 
 
+def macro_enabled(xlsx: Path, xlsm: Path) -> Path:
+    """The workbook as Excel saves it with macros: the .xlsm content type of its main part and
+    a VBA project part."""
+    with zipfile.ZipFile(xlsx) as source, zipfile.ZipFile(xlsm, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                )
+                assert b"macroEnabled" in data
+            target.writestr(item, data)
+        target.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not run, never read")
+    return xlsm
+
+
+def test_a_macro_enabled_xlsm_workbook_is_read_like_an_xlsx(tmp_path, formats):
+    """.xlsm (a workbook with macros) is accepted; its macros are never run or read."""
+    xlsx = export_seeds(ROOT / "seeds", tmp_path / "sample.xlsx")
+    path = macro_enabled(xlsx, tmp_path / "sample.xlsm")
+    texts, warnings, rows_read = read(path, formats, tmp_path)
+    for seed in WORKBOOK_SEEDS:
+        assert texts[seed] == seed_path(ROOT / "seeds", seed).read_text(encoding="utf-8")
+    assert warnings == []
+    assert rows_read == {"Customers": 5, "External interactions": 4, "Products of discussion": 3}
+
+
 def test_sheets_and_headers_match_ignoring_case_spaces_and_underscores(tmp_path, formats):
     path = make_workbook(
         tmp_path / "names.xlsx",
