@@ -31,6 +31,7 @@ from api.warehouse import EXTENSION as READER
 from api.warehouse import close_reader
 from interactions import cli
 from tests.load import ApiServer
+from tests.test_import_workbook import export_seeds
 from tests.warehouses import build_warehouse, copy_project, fetch_all, postgres_database
 
 KEY = "test-key-0b1f9c3e-it-is-only-a-test"
@@ -394,6 +395,19 @@ def test_the_api_role_may_only_select_the_marts_and_a_rebuild_keeps_it(tmp_path)
             capture_output=True,
         )
         assert_least_privilege(dbname)
+
+        # `interactions import` (a new version, swapped in) and `interactions rollback` too.
+        workbook = export_seeds(home / "seeds", tmp_path / "again.xlsx")
+        interactions = Path(sys.executable).with_name("interactions")
+        for command in (["import", str(workbook)], ["rollback", "1"]):
+            subprocess.run(  # noqa: S603
+                [str(interactions), *command],
+                cwd=home,
+                env={**os.environ, "INTERACTIONS_HOME": str(home), "WAREHOUSE": "postgres"},
+                check=True,
+                capture_output=True,
+            )
+            assert_least_privilege(dbname)
 
 
 # --- injection ----------------------------------------------------------------------------
