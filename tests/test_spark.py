@@ -14,6 +14,7 @@ import subprocess
 import sys
 from contextlib import ExitStack
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -495,6 +496,28 @@ def test_warehouse_spark_is_a_setting(tmp_path):
     settings = settings_module.load({"WAREHOUSE": "spark", "INTERACTIONS_HOME": str(tmp_path)})
     assert settings.warehouse == "spark"
     assert settings.spark_warehouse_dir == tmp_path / "warehouse" / "spark" / "live"
+
+
+def test_a_real_dbt_failure_on_spark_keeps_the_live_warehouse(spark_sample, builds):
+    """After the sample went live on Spark, a build whose data fails a test (two products in
+    one month): exit 1 naming the month, the live link and the folder it points at as they
+    were, the same marts, and no half-built folder left."""
+    started, _, _ = builds
+    sample = started["sample"]
+    home = Path(sample.environ["INTERACTIONS_HOME"])
+    live = sample.settings.spark_warehouse_dir
+    target, before = live.resolve(), read_spark_marts(sample.settings)
+    products = home / "seeds" / "raw_products_of_discussion.csv"
+    products.write_text("date,product\n10-2019,Sand\n10-2019,Orange\n")
+    failed = spark_build(home)
+    failed.process.wait()
+    output = failed.log.read_text()
+    assert failed.process.returncode == 1, output[-3000:]
+    assert "ERROR one_product_per_month" in output
+    assert "month 10-2019: row 1 'Sand', row 2 'Orange'" in output
+    assert live.resolve() == target
+    assert read_spark_marts(sample.settings) == before
+    assert sorted(path.name for path in live.parent.iterdir()) == ["live", target.name]
 
 
 def fake_dbt(monkeypatch, command):
