@@ -37,13 +37,20 @@ def test_the_ignored_folders_are_not_in_the_repository():
     assert ".bench/" in ignored or "/.bench/" in ignored or ".bench" in ignored
 
 
+MAKE_VARIABLES = {"MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"}
+
+
 def test_make_test_checks_its_needs_before_anything_else():
     """`make test` and `make test-fast` first run scripts/check_test_needs.py (dry run:
     nothing is executed), before lint and pytest."""
     for target, needs in (("test", "postgres spark browser"), ("test-fast", "postgres browser")):
+        # Under `make test` itself, MAKELEVEL and MAKEFLAGS would make this make print its
+        # directory first: it runs as a top-level make.
+        environ = {k: v for k, v in os.environ.items() if k not in MAKE_VARIABLES}
         planned = subprocess.run(  # noqa: S603
             ["make", "-n", "-o", "install-dev", "-o", "install-spark", target],  # noqa: S607
             cwd=ROOT,
+            env=environ,
             capture_output=True,
             text=True,
             check=True,
