@@ -13,6 +13,8 @@ import http.client
 import itertools
 import json
 import os
+import random
+import re
 import socket
 import subprocess
 import sys
@@ -26,45 +28,96 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
+    """A port free now, for a server that cannot report the port it bound (another process
+    may take it before the server binds it; prefer PORT=0 and `listening_port`)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
+def port_below_ephemeral_range() -> int:
+    """A free port below the kernel's ephemeral range, for a server that must bind a port
+    chosen beforehand and bind it again after a stop (a private PostgreSQL): no outgoing
+    connection is ever given such a port, so between a stop and a start nothing takes it."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = random.randrange(20000, low)  # noqa: S311 - not a secret
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
+# gunicorn's line once its socket is bound: "Listening at: http://127.0.0.1:41234 (812)".
+LISTENING = re.compile(r"Listening at: http://\[?[^ \]]+\]?:(\d+) \(")
+
+
+def listening_port(
+    process: subprocess.Popen, log_path: Path, offset: int = 0, seconds: float = 30
+) -> int:
+    """The port `interactions serve` bound with PORT=0 (the kernel's pick, so no other
+    process can hold it), read from its log after `offset` bytes (where this server's output
+    starts); RuntimeError when it exits or says nothing."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with open(log_path, "rb") as log:
+            log.seek(offset)
+            found = LISTENING.search(log.read().decode(errors="replace"))
+        if found:
+            return int(found.group(1))
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"the server reported no listening port within {seconds:g} s; see {log_path}"
+    )
+
+
 class ApiServer:
-    """`interactions serve` (gunicorn, WEB_CONCURRENCY workers) on 127.0.0.1 and a free port,
-    with `environ` over this process's environment; its output goes to `log_path`. `host`
-    None: HOST unset, the server's own default."""
+    """`interactions serve` (gunicorn, WEB_CONCURRENCY workers) on 127.0.0.1 and the port the
+    kernel picks (PORT=0), with `environ` over this process's environment; its output goes to
+    `log_path`. `host` None: HOST unset, the server's own default."""
 
     def __init__(self, environ: dict[str, str], log_path: Path, workers: int = 2, host="127.0.0.1"):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         env = {
             **os.environ,
             **environ,
             "HOST": host or "",
-            "PORT": str(self.port),
+            "PORT": "0",
             "WEB_CONCURRENCY": str(workers),
         }
         if host is None:
             del env["HOST"]
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        offset = self._log.tell()
         interactions = Path(sys.executable).with_name("interactions")
         self.process = subprocess.Popen(  # noqa: S603
             [str(interactions), "serve"], env=env, stdout=self._log, stderr=self._log
         )
+        try:
+            self.port = listening_port(self.process, log_path, offset)
+        except RuntimeError:
+            self.stop()
+            raise
+        self.url = f"http://127.0.0.1:{self.port}"
+        # Started: it answers, and all its workers are forked (the first one answers before
+        # the master forks the next; a test comparing worker ids needs them all).
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 break
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=1):  # noqa: S310
-                    return
+                    if len(self.worker_pids()) == workers:
+                        return
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"the API did not start within 30 s; see {log_path}")
+        raise RuntimeError(f"the API did not start {workers} workers within 30 s; see {log_path}")
 
     def worker_pids(self) -> set[int]:
         """The gunicorn workers' process ids (the master's children)."""

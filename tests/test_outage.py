@@ -1,8 +1,9 @@
 """PostgreSQL outages while the API is under load (about a minute).
 
 The test starts its own PostgreSQL 15 (initdb and pg_ctl in a temporary folder, on a free
-port), builds the sample marts there with `interactions build`, and serves the API on it with
-gunicorn (`interactions serve`), with a bounded load from a second process (tests/load.py):
+port below the ephemeral range, so it is still free when the server starts again), builds the
+sample marts there with `interactions build`, and serves the API on it with gunicorn
+(`interactions serve`), with a bounded load from a second process (tests/load.py):
 
 - the database stopped: every request gets the 503 JSON within 2 seconds, none hangs or 500s;
 - started again: correct answers again within 5 seconds, with the same gunicorn workers;
@@ -24,7 +25,7 @@ from unittest import mock
 import psycopg
 import pytest
 
-from tests.load import ApiServer, Load, free_port
+from tests.load import ApiServer, Load, port_below_ephemeral_range
 from tests.warehouses import build_warehouse, copy_project, opted_out, unavailable
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -64,7 +65,7 @@ class PostgresInstance:
                 )
         self.folder = Path(tempfile.mkdtemp(prefix="interactions-outage-"))
         self.data = self.folder / "data"
-        self.port = free_port()
+        self.port = port_below_ephemeral_range()
         self.user = None
         if os.geteuid() == 0:  # initdb refuses to run as root
             self.user = pwd.getpwnam("postgres")

@@ -5,7 +5,6 @@ each state are saved under artifacts/website/ (git-ignored)."""
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.load import listening_port
 from tests.warehouses import build_warehouse, copy_project, opted_out, unavailable
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -29,33 +29,30 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Server:
-    """`interactions serve` (gunicorn) on a free port, on the given warehouse file."""
+    """`interactions serve` (gunicorn) on the port the kernel picks, on the given warehouse
+    file; its output goes to `log_path`."""
 
-    def __init__(self, duckdb_path: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+    def __init__(self, duckdb_path: Path, log_path: Path):
         env = {
             **os.environ,
             "WAREHOUSE": "duckdb",
             "DUCKDB_PATH": str(duckdb_path),
             "HOST": "127.0.0.1",
-            "PORT": str(self.port),
+            "PORT": "0",
             "WEB_CONCURRENCY": "1",
         }
         interactions = Path(sys.executable).with_name("interactions")
-        self.process = subprocess.Popen(  # noqa: S603
-            [str(interactions), "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603
+                [str(interactions), "serve"], env=env, stdout=log, stderr=log
+            )
+        try:
+            self.port = listening_port(self.process, log_path)
+        except RuntimeError:
+            self.stop()
+            raise
+        self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -64,7 +61,7 @@ class Server:
             except OSError:
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError("the server did not start within 20 s")
+        raise RuntimeError(f"the server did not start within 20 s; see {log_path}")
 
     def stop(self):
         if self.process.poll() is None:
@@ -80,8 +77,8 @@ def warehouse_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(warehouse_file):
-    running = Server(warehouse_file)
+def server(warehouse_file, tmp_path_factory):
+    running = Server(warehouse_file, tmp_path_factory.mktemp("server") / "serve.log")
     yield running
     running.stop()
 
@@ -254,8 +251,8 @@ def test_the_page_carries_security_headers(server, page):
     assert headers["permissions-policy"] == "camera=(), microphone=(), geolocation=()"
 
 
-def test_api_stopped_shows_the_error_state(warehouse_file, page):
-    own = Server(warehouse_file)
+def test_api_stopped_shows_the_error_state(warehouse_file, page, tmp_path):
+    own = Server(warehouse_file, tmp_path / "serve.log")
     try:
         page.goto(own.url)
         page.wait_for_selector("#customer-list button[data-customer-id='1']")
@@ -270,11 +267,11 @@ def test_api_stopped_shows_the_error_state(warehouse_file, page):
 
 
 def test_with_api_keys_the_page_asks_for_a_key_keeps_it_in_the_tab_and_shows_data(
-    warehouse_file, browser, monkeypatch
+    warehouse_file, browser, monkeypatch, tmp_path
 ):
     key = "website-test-key-3f9a1c"
     monkeypatch.setenv("API_KEY_HASHES", hashlib.sha256(key.encode()).hexdigest())
-    own = Server(warehouse_file)
+    own = Server(warehouse_file, tmp_path / "serve.log")
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     try:
         page = context.new_page()
