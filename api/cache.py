@@ -26,6 +26,10 @@ from a timer:
   net for builds that send no notification (a plain `dbt build`), the listener also compares
   built_at every RECHECK_SECONDS.
 
+The same build identity keeps the answers that name no customer (the channels, the topics,
+data quality, per customer type), each read once per build and worker on its first request
+(kept_answer and keep_answer; api/data_version.kept_per_build decorates their views).
+
 A copy also knows its build (data version, built_at: read by the same statement), which the
 answers from it name in X-Data-Version and ETag (api/data_version.py). On PostgreSQL the cache
 also keeps the live build for the answers the warehouse gives (build_before_query): read once
@@ -57,6 +61,9 @@ RETRY_SECONDS = 1.0
 # The listener's reconnection back-off: from the first to the last value, doubling.
 LISTEN_BACKOFF = (0.2, 5.0)
 NOTIFY_SECONDS_TESTED = 1.0  # documented above; asserted by tests/test_cache.py
+# Answers kept per build and worker (kept_answer): the answers that name no customer, a few
+# per topic at most; past this many, the rest are read from the warehouse each time.
+MAX_KEPT = 1024
 
 # Every customer's answer (answers_by_customer: every channel in display order, zeros included)
 # and one header row (kind 'build') with the build's data_version and built_at. One statement,
@@ -83,6 +90,14 @@ select
 from marts.answers_by_customer
 order by kind, customer_id, display_order
 """
+
+
+@dataclass(frozen=True)
+class Kept:
+    """An answer kept for the build it was read from: the body sent, and that build."""
+
+    body: bytes
+    build: Build | None
 
 
 @dataclass(frozen=True)
@@ -160,6 +175,7 @@ class AnswerCache:
         self._failed_at = -RETRY_SECONDS
         self._closed = False
         self._build: tuple[object, Build | None] | None = None  # PostgreSQL: (token, build)
+        self._kept: tuple[object, dict] = (None, {})  # (token, {key: Kept})
         if isinstance(reader, PostgresReader):
             self._watch = BuildNotifications(reader.config, self._listening_again)
         elif isinstance(reader, DuckDBReader):
@@ -203,6 +219,28 @@ class AnswerCache:
         build = self._read_build()
         self._build = (token, build)
         return build
+
+    def kept_answer(self, key) -> tuple[object, Kept | None]:
+        """The live build's token (None: no answer may be kept now) and the answer kept for
+        `key` under it, if any (see keep_answer)."""
+        token = self._watch.token()
+        if token is None:
+            return None, None
+        kept_token, answers = self._kept
+        return token, (answers.get(key) if kept_token == token else None)
+
+    def keep_answer(self, token, key, answer: Kept) -> None:
+        """Keep `answer` for the requests that come while `token` is the live build's. The
+        token was taken before the answer was read: a build that went live in between has
+        already changed it (the file's identity, or the NOTIFY sent before its answers can be
+        read), so an answer is never kept for a build later than its data."""
+        with self._lock:
+            kept_token, answers = self._kept
+            if kept_token != token:
+                answers = {}
+                self._kept = (token, answers)
+            if len(answers) < MAX_KEPT:
+                answers[key] = answer
 
     def _read_build(self) -> Build | None:
         rows = self._reader.fetch_all(queries.BUILD_INFO)
@@ -256,6 +294,7 @@ class AnswerCache:
         self._closed = True
         self._watch.close()
         self._snapshot = None
+        self._kept = (None, {})
 
 
 class NoIdentity:

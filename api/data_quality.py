@@ -3,7 +3,7 @@
 from flask import Blueprint
 
 from api import params, queries
-from api.data_version import fetch_answer
+from api.data_version import fetch_answer, kept_per_build
 from api.timestamps import iso_utc
 from api.warehouse import MartsMissing, get_reader
 
@@ -13,6 +13,7 @@ LEGACY_NOT_FOUND = {"message": "Table name not found"}
 
 
 @bp.get("/data-quality")
+@kept_per_build()
 def data_quality():
     rows = fetch_answer(get_reader(), queries.DATA_QUALITY)
     builds = [row for row in rows if row["kind"] == "build"]

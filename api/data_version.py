@@ -25,11 +25,13 @@ The build is never newer than the data in the body:
   answers name the previous build (older than their body, as above).
 """
 
-from flask import request
+import functools
+
+from flask import current_app, request
 from werkzeug.http import parse_etags
 
 from api.builds import Build
-from api.cache import get_cache
+from api.cache import Kept, get_cache
 
 API_PREFIX = "/api/"
 # Where a request's build is noted: its WSGI environ, which is the request's own (flask.g may
@@ -48,6 +50,35 @@ def fetch_answer(reader, query: str, /, **params) -> list[dict]:
     rows = reader.fetch_all(query, **params)
     request.environ[BUILD_KEY] = getattr(rows, "build", None) or before
     return rows
+
+
+def kept_per_build(key_of=lambda: None):
+    """A view decorator for answers that name no customer (the channels, the topics, data
+    quality, per customer type): a 200 answer is kept by the worker for the build it was read
+    from, under the view and key_of() (the parameters it depends on, read and checked before
+    the answer), and the next requests for it while that build is live are sent the kept body
+    without a warehouse query. A new build, or on PostgreSQL a listener not listening, drops
+    or bypasses them (api/cache.py: the same build identity as the answer cache). Anything
+    but a 200 (a 404 for an unknown topic, a 503) is never kept."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def kept_view(*args, **kwargs):
+            key = (view.__name__, key_of())
+            cache = get_cache()
+            token, kept = cache.kept_answer(key)
+            if kept is not None:
+                answered_from(kept.build)
+                return current_app.response_class(kept.body, mimetype="application/json")
+            response = current_app.make_response(view(*args, **kwargs))
+            if token is not None and response.status_code == 200:
+                kept = Kept(response.get_data(), request.environ.get(BUILD_KEY))
+                cache.keep_answer(token, key, kept)
+            return response
+
+        return kept_view
+
+    return decorate
 
 
 def register(app):

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, request
 
 from api import params, queries
 from api.cache import get_cache
-from api.data_version import answered_from, fetch_answer
+from api.data_version import answered_from, fetch_answer, kept_per_build
 from api.errors import ApiError
 from api.warehouse import get_reader
 
@@ -46,6 +46,7 @@ def _grouped(rows, key):
 
 # Registered before /<customer_id> for readers; Werkzeug also ranks a static route first.
 @bp.get("/by-customer-type")
+@kept_per_build(lambda: params.optional_text("topic"))
 def by_customer_type():
     topic = params.optional_text("topic")
     if topic is None:

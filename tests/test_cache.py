@@ -99,6 +99,59 @@ def test_cached_answers_run_no_sql_and_equal_the_warehouse(sample, app, client):
     assert sorted(cache._snapshot.bodies) == sorted(SAMPLE)  # every customer, no other
 
 
+KEPT_PATHS = [
+    "/api/v1/channels",
+    "/api/v1/topics",
+    "/api/v1/data-quality",
+    "/api/v1/interactions/by-customer-type",
+    "/api/v1/interactions/by-customer-type?topic=Unknown",
+]
+
+
+def test_answers_naming_no_customer_are_read_once_per_build(sample, app, client):
+    """The channels, the topics, data quality and the answers per customer type are read
+    from the warehouse once per build and worker, then sent from memory, the same bytes and
+    headers; an unknown topic's 404 and a bad parameter are never kept."""
+    from api.warehouse import get_reader
+
+    with app.app_context():
+        reader = get_reader()
+        cache = cache_module.get_cache()
+    # PostgreSQL: nothing is kept until the worker's listener listens.
+    assert wait_for(lambda: cache.kept_answer("any")[0] is not None, 10)
+    calls = []
+    original = reader.fetch_all
+
+    def counted(query, **params):
+        calls.append(query)
+        return original(query, **params)
+
+    def fetched(path):
+        with client.get(path) as response:
+            headers = {name: response.headers.get(name) for name in ("ETag", "X-Data-Version")}
+            return response.status_code, headers, response.get_data()
+
+    with mock.patch.object(reader, "fetch_all", counted):
+        first = {path: fetched(path) for path in KEPT_PATHS}
+        assert {status for status, _, _ in first.values()} == {200}
+        assert len(calls) >= len(KEPT_PATHS)  # each read from the warehouse
+        calls.clear()
+        assert {path: fetched(path) for path in KEPT_PATHS} == first
+        assert calls == []  # every answer above came from memory
+        for _ in range(2):
+            missing = client.get("/api/v1/interactions/by-customer-type?topic=Nope")
+            assert missing.status_code == 404
+        assert len(calls) == 2  # a 404 is asked every time
+        bad = client.get("/api/v1/interactions/by-customer-type?topic=")
+        assert bad.status_code == 400
+    # A new build (another identity): the next request asks the warehouse again.
+    cache._kept = ("an earlier build", cache._kept[1])
+    with mock.patch.object(reader, "fetch_all", counted):
+        calls.clear()
+        assert fetched("/api/v1/channels") == first["/api/v1/channels"]
+        assert len(calls) == 1
+
+
 @pytest.mark.parametrize("sample_warehouse", ["duckdb"], indirect=True)  # its cursors close
 def test_closing_the_app_under_a_load_logs_no_warning(sample, app, client, caplog):
     """close_reader while the cache is loading: the load fails on the closed connection, and
@@ -171,6 +224,13 @@ def answer(server, customer_id):
         return json.loads(response.read())["data"]["interactions"]
 
 
+def interactions_landed(server) -> int:
+    """The interactions sheet's rows_landed in /api/v1/data-quality (an answer kept per build)."""
+    with urllib.request.urlopen(f"{server.url}/api/v1/data-quality", timeout=10) as response:  # noqa: S310
+        sheets = json.loads(response.read())["data"]["sheets"]
+    return next(s["rows_landed"] for s in sheets if s["sheet"] == "interactions")
+
+
 def loads_logged(server) -> int:
     return len(LOADED.findall(server.log()))
 
@@ -181,6 +241,8 @@ def serve_rebuild_and_check(environ, home, tmp_path, next_request_exact):
         # Both workers load their copy (fresh connections land on either worker).
         assert wait_for(lambda: answer(server, 2) == SAMPLE[2] and loads_logged(server) >= 2, 30)
         assert all(answer(server, 2) == SAMPLE[2] for _ in range(20))
+        landed = interactions_landed(server)
+        assert [interactions_landed(server) for _ in range(20)] == [landed] * 20
         give_customer_2_two_calls(home)
         built = run_interactions(environ, home, "build")
         assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
@@ -188,8 +250,13 @@ def serve_rebuild_and_check(environ, home, tmp_path, next_request_exact):
         new = {"Email": 0, "Call": 2, "Bird": 0}
         if next_request_exact:
             first = answer(server, 2)
+            assert interactions_landed(server) == landed + 2
         else:
             assert wait_for(lambda: answer(server, 2) == new, cache_module.NOTIFY_SECONDS_TESTED)
+            assert wait_for(
+                lambda: interactions_landed(server) == landed + 2,
+                cache_module.NOTIFY_SECONDS_TESTED,
+            )
             first = new
         assert first == new, f"{time.monotonic() - returned:.3f} s after the build"
         # Every worker, not just the one that answered: 16 requests, 8 at a time, keep both
@@ -197,7 +264,9 @@ def serve_rebuild_and_check(environ, home, tmp_path, next_request_exact):
         time.sleep(max(0.0, returned + cache_module.NOTIFY_SECONDS_TESTED - time.monotonic()))
         with ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(pool.map(lambda _: answer(server, 2), range(16)))
+            landings = list(pool.map(lambda _: interactions_landed(server), range(16)))
         assert answers == [new] * 16
+        assert landings == [landed + 2] * 16
         assert [answer(server, 2) for _ in range(20)] == [new] * 20
         # Both workers load the new build's copy, and answer from it.
         assert wait_for(lambda: answer(server, 2) == new and loads_logged(server) >= 4, 30)
