@@ -297,15 +297,21 @@ def test_the_version_costs_no_query_per_request(sample, app, client):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(reader, "fetch_all", counted)
-        assert client.get("/api/v1/channels").headers["X-Data-Version"] == "1"
+        # Answers read from the warehouse on every request (not kept per build).
+        topics = "/api/v1/interactions/1/topics"
+        assert client.get(topics).headers["X-Data-Version"] == "1"
         if sample.warehouse == "postgres":  # the first answer of the build: the version first
-            assert calls == [queries.BUILD_INFO, queries.CHANNELS]
+            assert calls == [queries.BUILD_INFO, queries.CUSTOMER_TOPICS]
         else:
-            assert calls == [queries.CHANNELS]
+            assert calls == [queries.CUSTOMER_TOPICS]
         calls.clear()
-        for url in ["/api/v1/channels", "/api/v1/topics", "/api/v1/versions"]:
+        for url in [topics, "/api/v1/customers", "/api/v1/versions"]:
             assert client.get(url).headers["X-Data-Version"] == "1"
-        assert calls == [queries.CHANNELS, queries.TOPICS, queries.DATA_VERSIONS_PAGE]
+        assert calls == [
+            queries.CUSTOMER_TOPICS,
+            queries.CUSTOMERS_PAGE,
+            queries.DATA_VERSIONS_PAGE,
+        ]
 
 
 # --- a rebuild changes the ETag (served by gunicorn) ------------------------------------------
