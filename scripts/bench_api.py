@@ -4,24 +4,24 @@
     BENCH_WAREHOUSES=duckdb make bench        # one warehouse
     BENCH_SECONDS=20 make bench               # longer measured runs (default 10 s each)
 
-Data: the import benchmark's generator (scripts/bench_import.py), at 1,000,000 interactions
-and 100,000 customers (its cached .bench/interactions-1m.xlsx) and at 10,000 interactions and
-1,000 customers, each imported with `interactions import` into a project copy under .bench/
-(PostgreSQL: databases of their own, dropped at the end). Servers, gunicorn with the
-production settings of `interactions serve` (WEB_CONCURRENCY=2 sync workers, access log on):
-the API itself (`interactions serve`); the ceiling, a Flask app returning a constant JSON body,
-under the faster of gunicorn and Granian (WSGI, the same worker count, access log on: each
-measured three times in turn first); and the baseline, a Flask app opening a new PostgreSQL
-connection per request (what the API did before its pool). Load: wrk with one thread
-(leaving the cores to the servers) and 8 connections, a Lua script picking a random customer
-id of the sheet (and a random topic) per request, after a warm-up in which every API worker
-loads its answer cache. The ceiling runs just before each measured server, and that server's
-ratio is to that run (the machine's load then changes little between the two). Measured:
-GET /api/v1/interactions/{id} (the answer cache) at both sizes, and every other read endpoint
-at 1M. A benchmark, not a test: the goals are, at 1M on both warehouses, a ratio of at least
-0.85 and a p99 of at most 5 ms for the cached endpoint (and a 1M latency at most 1.2 times the
-10k latency), and a ratio of at least 0.5 and a p99 of at most 10 ms for every other
-endpoint; each line says met or not, and the exit status whether all were.
+Data: the import benchmark's generator (scripts/bench_import.py), at 1,000,000 interactions and
+100,000 customers (its cached .bench/interactions-1m.xlsx) and at 10,000 interactions and 1,000
+customers, each imported with `interactions import` into a project copy under .bench/
+(PostgreSQL: databases of their own, dropped at the end). Servers: the API itself
+(`interactions serve`, its production settings: WEB_CONCURRENCY=2 gthread workers with
+WEB_THREADS=2, access log on); the ceiling, a Flask app returning a constant JSON body, under
+the fastest of gunicorn's sync worker, gunicorn's gthread worker and Granian (WSGI; the same
+worker count, access log on: each measured three times in turn first); and the baseline, a
+Flask app opening a new PostgreSQL connection per request (what the API did before its pool).
+Load: wrk with one thread (leaving the cores to the servers) and 8 connections, a Lua script
+picking a random customer id of the sheet (and a random topic) per request, after a warm-up in
+which every API worker loads its answer cache. The ceiling runs just before each measured
+server, and that server's ratio is to that run (the machine's load then changes little between
+the two). Measured: GET /api/v1/interactions/{id} (the answer cache) at both sizes, and every
+other read endpoint at 1M. A benchmark, not a test: the goals are, at 1M on both warehouses, a
+ratio of at least 0.85 and a p99 of at most 5 ms for the cached endpoint (and a 1M latency at
+most 1.2 times the 10k latency), and a ratio of at least 0.5 and a p99 of at most 10 ms for
+every other endpoint; each line says met or not, and the exit status whether all were.
 """
 
 import json
@@ -50,6 +50,7 @@ SIZES = {  # name: (customers, interactions, workbook)
     "1M": (bench_import.CUSTOMERS, bench_import.INTERACTIONS, bench_import.WORKBOOK),
 }
 WORKERS = "2"
+THREADS_PER_WORKER = "2"  # interactions serve's WEB_THREADS default
 CONNECTIONS = 8
 THREADS = 1  # the load generator leaves the cores to the servers
 WARMUP_SECONDS = 3
@@ -234,6 +235,11 @@ def gunicorn_command(app: str) -> list[str]:
             "--pythonpath", str(ROOT), f"bench_api:{app}()"]  # fmt: skip
 
 
+def gunicorn_threads_command(app: str) -> list[str]:
+    """gunicorn's gthread worker with WEB_THREADS' default, as `interactions serve` runs it."""
+    return [*gunicorn_command(app)[:-1], "--threads", THREADS_PER_WORKER, gunicorn_command(app)[-1]]
+
+
 def granian_command(app: str) -> list[str]:
     """The same app under Granian (WSGI), with the same worker count and an access log."""
     granian = str(Path(sys.executable).with_name("granian"))
@@ -242,7 +248,11 @@ def granian_command(app: str) -> list[str]:
             "--working-dir", str(ROOT / "scripts"), f"bench_api:{app}"]  # fmt: skip
 
 
-CEILING_SERVERS = {"gunicorn": gunicorn_command, "granian": granian_command}
+CEILING_SERVERS = {
+    "gunicorn-sync": gunicorn_command,
+    "gunicorn-gthread": gunicorn_threads_command,
+    "granian": granian_command,
+}
 SERVER_ROUNDS = 3
 
 
