@@ -118,6 +118,10 @@ def placeholders(query: str, style: str) -> str:
     return _PARAMETER.sub(r"$\1", query)
 
 
+# Idle DuckDB cursors kept per process: one per request thread is enough (WEB_THREADS).
+MAX_IDLE_CURSORS = 8
+
+
 class DuckDBReader:
     warehouse = "duckdb"
 
@@ -128,23 +132,29 @@ class DuckDBReader:
         self._connection = None
         self._identity = None
         self._build = None  # the open file's build
+        self._idle = []  # cursors of the open connection, between queries
 
     def fetch_all(self, query: str, **params) -> Rows:
-        cursor, build = self._cursor()
+        connection, cursor, build = self._cursor()
         try:
             cursor.execute(placeholders(query, "dollar"), params)
             names = [column[0] for column in cursor.description]
-            return Rows((dict(zip(names, row, strict=True)) for row in cursor.fetchall()), build)
+            rows = Rows((dict(zip(names, row, strict=True)) for row in cursor.fetchall()), build)
         except duckdb.CatalogException as error:
+            cursor.close()
             raise MartsMissing(str(error)) from error
         except duckdb.IOException as error:
-            raise WarehouseUnavailable(str(error)) from error
-        finally:
             cursor.close()
+            raise WarehouseUnavailable(str(error)) from error
+        except BaseException:
+            cursor.close()
+            raise
+        self._give_back(connection, cursor)
+        return rows
 
     def _cursor(self):
-        """A cursor on the current warehouse file, reopened when a build has replaced it, and
-        that file's build."""
+        """The connection to the current warehouse file (reopened when a build has replaced
+        it), an idle cursor of it (or a new one), and that file's build."""
         try:
             identity = file_identity(self.path)
         except OSError as error:
@@ -152,14 +162,27 @@ class DuckDBReader:
         with self._lock:
             if self._connection is None or identity != self._identity:
                 # The old connection is not closed here: a query still running on it in
-                # another thread keeps it until that query ends.
+                # another thread keeps it until that query ends. Its idle cursors go with it.
                 self._connection = self._open()
                 self._identity = identity
                 self._build = self._read_build(self._connection)
-            cursor = self._connection.cursor()
+                self._idle = []
+            connection = self._connection
+            cursor = self._idle.pop() if self._idle else None
             build = self._build
-        cursor.execute("use warehouse")
-        return cursor, build
+        if cursor is None:
+            cursor = connection.cursor()
+            cursor.execute("use warehouse")
+        return connection, cursor, build
+
+    def _give_back(self, connection, cursor) -> None:
+        """A cursor whose query went well is kept for the next one (a new cursor and its
+        `use` cost about as much as a small lookup), while its connection is the current."""
+        with self._lock:
+            if connection is self._connection and len(self._idle) < MAX_IDLE_CURSORS:
+                self._idle.append(cursor)
+                return
+        cursor.close()
 
     def _open(self):
         # A private in-memory database with the file attached read-only; Python variables
@@ -193,6 +216,9 @@ class DuckDBReader:
 
     def close(self) -> None:
         with self._lock:
+            for cursor in self._idle:
+                cursor.close()
+            self._idle = []
             if self._connection is not None:
                 self._connection.close()
             self._connection = None
