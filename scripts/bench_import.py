@@ -10,11 +10,14 @@ and live (PostgreSQL: a database of its own, BENCH_PGDATABASE, dropped at the en
 Printed: the time of each stage (the import's own report), the time from .xlsx to a served
 answer, and the peak memory of the import's processes (it and its dbt child, summed, sampled
 every 20 ms; the database server's own memory is not included). A benchmark, not a test:
-the target is at most 30 s and under 1.5 GB on this 2-core machine. Then the rollback: back
-to the sample (version 1), and `interactions rollback 2` timed, the 1M version live again:
-the target is at most 20 s.
+the targets (issue 15) are at most 12 s on DuckDB and 15 s on PostgreSQL, under 1.5 GB, on
+this 2-core machine. Then the floor, in the same run (floor()): python-calamine reading the
+sheets, a bulk load of them, one SQL statement computing the answers; the import's ratio to it
+is printed. Then the rollback: back to the sample (version 1), and `interactions rollback 2`
+timed, the 1M version live again: the target is at most 20 s.
 """
 
+import csv
 import datetime
 import os
 import random
@@ -26,8 +29,10 @@ import threading
 import time
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import psycopg
+import python_calamine
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +40,7 @@ BENCH = ROOT / ".bench"
 WORKBOOK = BENCH / "interactions-1m.xlsx"
 CUSTOMERS = 100_000
 INTERACTIONS = 1_000_000
-TARGET_SECONDS = 30.0
+TARGET_SECONDS = {"duckdb": 12.0, "postgres": 15.0}  # .xlsx to served answers (issue 15)
 TARGET_MEMORY_MB = 1536
 TARGET_ROLLBACK_SECONDS = 20.0
 # What a real export holds besides clean rows: aliases, case and spaces, a channel nobody
@@ -153,6 +158,83 @@ def first_answer(env: dict[str, str]) -> tuple[float, str]:
     return float(seconds), body
 
 
+def floor(warehouse: str, env: dict[str, str]) -> dict[str, float]:
+    """What any import of the workbook must at least do, timed per stage: python-calamine
+    reads every cell of the three sheets; the rows are written as CSV and bulk-loaded into
+    tables of text (DuckDB's read_csv, PostgreSQL's COPY), as the import lands them; one SQL
+    statement computes the answers per customer and channel (aliases folded by a CASE on
+    lower(trim()), ids as whole numbers). No cleaning rules, quarantine, tests, versions or
+    go-live: the import's ratio to this is the price of those."""
+    stages = {}
+    started = time.monotonic()
+    book = python_calamine.CalamineWorkbook.from_path(str(WORKBOOK))
+    sheets = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+    stages["read"] = time.monotonic() - started
+
+    started = time.monotonic()
+    folder = BENCH / f"floor-{warehouse}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    files = {}
+    for number, rows in enumerate(sheets.values()):
+        files[f"raw_{number}"] = path = folder / f"sheet-{number}.csv"
+        with open(path, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow([f"c{i}" for i in range(len(rows[0]))])
+            writer.writerows(rows[1:])
+    interactions = f"raw_{list(sheets).index('External interactions')}"
+    answer = f"""
+        create table answers as
+        select
+            cast(split_part(c2, '.', 1) as bigint) as customer_id,
+            case lower(trim(c1))
+                when 'email' then 'Email' when 'e-mail' then 'Email' when 'mail' then 'Email'
+                when 'call' then 'Call' when 'phone' then 'Call' when 'phone call' then 'Call'
+                when 'bird' then 'Bird'
+            end as channel,
+            count(*) as interaction_count
+        from {interactions}
+        group by 1, 2
+    """  # noqa: S608 - the bench's own table name
+    if warehouse == "duckdb":
+        connection = duckdb.connect(str(folder / "floor.duckdb"))
+        for table, path in files.items():
+            connection.execute(
+                f"create table {table} as select * from read_csv(?, header = true, "  # noqa: S608
+                "all_varchar = true)",
+                [str(path)],
+            )
+        stages["load"] = time.monotonic() - started
+        started = time.monotonic()
+        connection.execute(answer)
+        connection.close()
+    else:
+        with psycopg.connect(dbname=env["PGDATABASE"], autocommit=True) as connection:
+            for table, path in files.items():
+                with open(path, encoding="utf-8") as source:
+                    header = source.readline().strip().split(",")
+                    columns = sql.SQL(", ").join(
+                        sql.SQL("{} text").format(sql.Identifier(c)) for c in header
+                    )
+                    connection.execute(
+                        sql.SQL("create unlogged table {} ({})").format(
+                            sql.Identifier(table), columns
+                        )
+                    )
+                    copy = sql.SQL("copy {} from stdin with (format csv)").format(
+                        sql.Identifier(table)
+                    )
+                    with connection.cursor().copy(copy) as stream:
+                        while chunk := source.read(1 << 20):
+                            stream.write(chunk)
+            stages["load"] = time.monotonic() - started
+            started = time.monotonic()
+            connection.execute(answer)
+    stages["answers (one statement)"] = time.monotonic() - started
+    shutil.rmtree(folder, ignore_errors=True)
+    return stages
+
+
 def bench(warehouse: str) -> bool:
     home = copy_project(BENCH / f"home-{warehouse}")
     env = {
@@ -190,8 +272,15 @@ def bench(warehouse: str) -> bool:
         print(f"first API answer: {answer_seconds:.2f} s: GET /api/v1/interactions/1 -> {answer}")
         print(
             f"{warehouse}: .xlsx to served answers {total:.1f} s "
-            f"(target <= {TARGET_SECONDS:.0f} s), "
+            f"(target <= {TARGET_SECONDS[warehouse]:.0f} s), "
             f"peak memory {peak_mb:.0f} MB (target < {TARGET_MEMORY_MB} MB)"
+        )
+        stages = floor(warehouse, env)
+        floor_seconds = sum(stages.values())
+        print(
+            f"{warehouse}: floor {floor_seconds:.1f} s ("
+            + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items())
+            + f"); the import takes {total / floor_seconds:.1f} times the floor"
         )
         subprocess.run([interactions, "rollback", "1"], env=env, check=True, capture_output=True)  # noqa: S603
         started = time.monotonic()
@@ -202,7 +291,7 @@ def bench(warehouse: str) -> bool:
             f"{rollback_seconds:.1f} s (target <= {TARGET_ROLLBACK_SECONDS:.0f} s)"
         )
         return (
-            total <= TARGET_SECONDS
+            total <= TARGET_SECONDS[warehouse]
             and peak_mb < TARGET_MEMORY_MB
             and rollback_seconds <= TARGET_ROLLBACK_SECONDS
         )
