@@ -1,7 +1,10 @@
 """API keys: when API_KEY_HASHES is set, every /api/ route needs a key.
 
 API_KEY_HASHES holds the SHA-256 hex digests of the valid keys, comma-separated (make one
-with `interactions apikey new`); the keys themselves are stored nowhere on the server. A
+with `interactions apikey new`); the keys themselves are stored nowhere on the server. An
+entry is `<sha256>` (a read key) or `<sha256>:admin` (an admin key, `interactions apikey new
+--admin`): admin keys can do everything read keys can, and the routes that change data need
+one (require_admin: 401 without a valid key, 403 with a read key or with API keys off). A
 request sends its key as `Authorization: Bearer <key>` or `X-API-Key: <key>`; its digest is
 compared with every configured digest by hmac.compare_digest (constant time, and all of them,
 so the time taken says nothing of which digest matched). A missing or wrong key is a 401 JSON
@@ -16,10 +19,11 @@ import hmac
 import logging
 import os
 import re
+from dataclasses import dataclass
 
 from flask import current_app, request
 
-from api.errors import error_response
+from api.errors import ApiError, error_response
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +32,27 @@ EXTENSION = "api_key_hashes"
 PROTECTED_PREFIX = "/api/"
 REALM = "interactions"
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+ADMIN = "admin"
+# Where a request's key scope is noted ("read" or "admin"; absent with API keys off).
+SCOPE_KEY = "interactions.api_key_scope"
 
 MISSING_KEY = (
     "an API key is required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
 )
 WRONG_KEY = "the API key is not valid"
+NEEDS_ADMIN_KEY = "this needs an admin API key; the key sent may only read"
+KEYS_OFF_FOR_ADMIN = (
+    f"this needs an admin API key, and API keys are off: set {VARIABLE} with an admin entry "
+    "(`interactions apikey new --admin` prints a key and its entry)"
+)
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """One API_KEY_HASHES entry: the key's digest, and whether it is an admin key."""
+
+    digest: str
+    admin: bool = False
 
 
 def digest(key: str) -> str:
@@ -40,34 +60,50 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def parse_hashes(text: str | None) -> tuple[str, ...] | None:
-    """The digests of API_KEY_HASHES; None when the variable is not set (the API is open).
+def parse_keys(text: str | None) -> tuple[KeyEntry, ...] | None:
+    """The entries of API_KEY_HASHES; None when the variable is not set (the API is open).
 
-    A value that is set but is not a comma-separated list of SHA-256 hex digests is a
-    ValueError naming the variable: a typo must not open the API, nor lock everyone out
-    silently."""
+    A value that is set but is not a comma-separated list of SHA-256 hex digests, each with
+    `:admin` or nothing after it, is a ValueError naming the variable: a typo must not open
+    the API, nor lock everyone out silently."""
     if text is None:
         return None
     items = [item.strip().lower() for item in text.split(",")]
-    digests = tuple(item for item in items if item)
-    if not digests:
+    items = [item for item in items if item]
+    if not items:
         raise ValueError(
             f"{VARIABLE} is set but empty: give the SHA-256 digests of the valid keys "
             "(interactions apikey new), comma-separated, or unset it to leave the API open"
         )
-    for position, item in enumerate(digests, start=1):
-        if not _DIGEST.fullmatch(item):
+    entries = []
+    for position, item in enumerate(items, start=1):
+        digest_text, colon, scope = item.partition(":")
+        digest_text = digest_text.strip()
+        if not _DIGEST.fullmatch(digest_text):
             raise ValueError(
                 f"{VARIABLE}: item {position} is not a SHA-256 hex digest (64 characters "
-                f"0-9 a-f, as `interactions apikey new` prints); it has {len(item)} characters"
+                f"0-9 a-f, as `interactions apikey new` prints); it has {len(digest_text)} "
+                "characters"
             )
-    return digests
+        if colon and scope.strip() != ADMIN:
+            raise ValueError(
+                f"{VARIABLE}: item {position} ends in an unknown scope {scope.strip()[:20]!r}: "
+                f"an entry is <sha256> (a read key) or <sha256>:{ADMIN}"
+            )
+        entries.append(KeyEntry(digest_text, admin=bool(colon)))
+    return tuple(entries)
+
+
+def parse_hashes(text: str | None) -> tuple[str, ...] | None:
+    """The digests of API_KEY_HASHES (parse_keys), whatever their scope."""
+    entries = parse_keys(text)
+    return None if entries is None else tuple(entry.digest for entry in entries)
 
 
 def register(app):
     """Read API_KEY_HASHES (the app's config over the environment) and guard /api/."""
     text = app.config.get(VARIABLE, os.environ.get(VARIABLE))
-    hashes = parse_hashes(text)
+    hashes = parse_keys(text)
     app.extensions[EXTENSION] = hashes
     if hashes is None:
         log.warning(
@@ -76,7 +112,12 @@ def register(app):
             VARIABLE,
         )
     else:
-        log.info("API keys are on: /api/ routes need one of %d keys", len(hashes))
+        admins = sum(entry.admin for entry in hashes)
+        log.info(
+            "API keys are on: /api/ routes need one of %d keys (%d of them admin keys)",
+            len(hashes),
+            admins,
+        )
     app.before_request(_require_key)
 
 
@@ -91,13 +132,20 @@ def _given_keys() -> list[str]:
     return keys
 
 
-def is_valid(key: str, hashes: tuple[str, ...]) -> bool:
-    """Whether `key`'s digest is one of `hashes`: every digest is compared, in constant time."""
+def matching_entry(key: str, entries: tuple[KeyEntry, ...]) -> KeyEntry | None:
+    """The entry `key`'s digest matches (an admin one first), or None: every digest is
+    compared, in constant time, whatever matched."""
     given = digest(key).encode("ascii")
-    matched = False
-    for expected in hashes:
-        matched |= hmac.compare_digest(given, expected.encode("ascii"))
-    return matched
+    found = None
+    for entry in entries:
+        if hmac.compare_digest(given, entry.digest.encode("ascii")):
+            found = entry if found is None or entry.admin else found
+    return found
+
+
+def is_valid(key: str, entries: tuple[KeyEntry, ...]) -> bool:
+    """Whether `key`'s digest is one of `entries` (matching_entry)."""
+    return matching_entry(key, entries) is not None
 
 
 def _require_key():
@@ -107,9 +155,20 @@ def _require_key():
     keys = _given_keys()
     if not keys:
         return _unauthorized(MISSING_KEY, f'Bearer realm="{REALM}"')
-    if any(is_valid(key, hashes) for key in keys):
+    matches = [entry for entry in (matching_entry(key, hashes) for key in keys) if entry]
+    if matches:
+        request.environ[SCOPE_KEY] = ADMIN if any(e.admin for e in matches) else "read"
         return None
     return _unauthorized(WRONG_KEY, f'Bearer realm="{REALM}", error="invalid_token"')
+
+
+def require_admin() -> None:
+    """For a route that changes data: raise the 403 ApiError unless the request's key is an
+    admin key (with API keys on, a request without a valid key never gets here: 401)."""
+    if current_app.extensions.get(EXTENSION) is None:
+        raise ApiError(403, KEYS_OFF_FOR_ADMIN)
+    if request.environ.get(SCOPE_KEY) != ADMIN:
+        raise ApiError(403, NEEDS_ADMIN_KEY)
 
 
 def _unauthorized(message: str, challenge: str):

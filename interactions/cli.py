@@ -6,7 +6,8 @@ interactions import WORKBOOK.xlsx  land a new Excel export as a new version, liv
 interactions import --preview WORKBOOK.xlsx  what the export would change; nothing changes
 interactions history   the kept versions, newest first (--json)
 interactions rollback [N]  make kept version N (default: the one before the live) live again
-interactions apikey new  print a new random API key and its SHA-256 digest (API_KEY_HASHES)
+interactions apikey new  print a new random API key and its SHA-256 digest (API_KEY_HASHES);
+                         --admin: an admin key, its entry <digest>:admin
 """
 
 import argparse
@@ -153,11 +154,13 @@ def _cmd_apikey(args) -> int:
     from api.auth import digest
 
     key = secrets.token_urlsafe(32)  # 256 random bits
+    entry = f"{digest(key)}:admin" if args.admin else digest(key)
     print(f"key:    {key}")
-    print(f"sha256: {digest(key)}")
+    print(f"sha256: {entry}")
+    kind = "an admin key: it may also change the data" if args.admin else "a read key"
     print(
-        "Give the key to its caller (it is stored nowhere); add the sha256 digest to "
-        "API_KEY_HASHES (comma-separated).",
+        f"This is {kind}. Give the key to its caller (it is stored nowhere); add the sha256 "
+        "entry to API_KEY_HASHES (comma-separated).",
         file=sys.stderr,
     )
     return 0
@@ -196,8 +199,13 @@ def parser() -> argparse.ArgumentParser:
     )
     rolling.add_argument("version", nargs="?", type=_version_number, help="the version number")
     apikey = commands.add_parser("apikey", help="API keys for API_KEY_HASHES")
-    apikey.add_subparsers(dest="apikey_command", required=True).add_parser(
+    new_key = apikey.add_subparsers(dest="apikey_command", required=True).add_parser(
         "new", help="print a new random API key and its SHA-256 digest"
+    )
+    new_key.add_argument(
+        "--admin",
+        action="store_true",
+        help="an admin key (it may also change the data): its entry is <digest>:admin",
     )
     return root
 

@@ -197,6 +197,9 @@ def test_digests_are_compared_with_compare_digest_every_one_of_them(sample, keye
         (KEY, "API_KEY_HASHES: item 1 is not a SHA-256 hex digest"),
         (HASHES + ",abc", "API_KEY_HASHES: item 3 is not a SHA-256 hex digest"),
         ("g" * 64, "API_KEY_HASHES: item 1 is not a SHA-256 hex digest"),
+        (HASHES + ":root", "API_KEY_HASHES: item 2 ends in an unknown scope 'root'"),
+        (HASHES + ":", "API_KEY_HASHES: item 2 ends in an unknown scope ''"),
+        (":admin", "API_KEY_HASHES: item 1 is not a SHA-256 hex digest"),
     ],
 )
 def test_a_bad_api_key_hashes_stops_the_start(monkeypatch, capsys, value, message):
@@ -224,6 +227,85 @@ def test_without_api_key_hashes_the_api_is_open_and_says_so(sample, monkeypatch,
     ]
     try:
         assert app.test_client().get("/api/v1/interactions/1").get_data() == CUSTOMER_1
+    finally:
+        close_reader(app)
+
+
+def test_entries_may_be_admin_keys(monkeypatch):
+    read, admin = (hashlib.sha256(k.encode()).hexdigest() for k in (KEY, OTHER_KEY))
+    assert auth.parse_keys(f"{read}, {admin.upper()} : ADMIN") == (
+        auth.KeyEntry(read, admin=False),
+        auth.KeyEntry(admin, admin=True),
+    )
+    assert auth.parse_hashes(f"{read},{admin}:admin") == (read, admin)
+    # The same digest listed twice: the admin entry counts.
+    entries = auth.parse_keys(f"{admin},{admin}:admin,{read}")
+    assert auth.matching_entry(OTHER_KEY, entries) == auth.KeyEntry(admin, admin=True)
+    assert auth.matching_entry(KEY, entries) == auth.KeyEntry(read, admin=False)
+    assert auth.matching_entry(WRONG_KEY, entries) is None
+
+
+def admin_probe_app(keys: str | None):
+    """The API with one extra route that changes nothing but needs an admin key."""
+    app = create_app({"TESTING": True, "API_KEY_HASHES": keys} if keys else {"TESTING": True})
+
+    @app.post("/api/v1/admin-probe")
+    def admin_probe():
+        auth.require_admin()
+        return {"data": "admin"}
+
+    return app
+
+
+@duckdb_only
+def test_routes_that_change_data_need_an_admin_key(sample, monkeypatch):
+    read, admin = (hashlib.sha256(k.encode()).hexdigest() for k in (KEY, OTHER_KEY))
+    app = admin_probe_app(f"{read},{admin}:admin")
+    client = app.test_client()
+    try:
+        with_admin = client.post("/api/v1/admin-probe", headers={"X-API-Key": OTHER_KEY})
+        assert (with_admin.status_code, with_admin.get_json()) == (200, {"data": "admin"})
+        with_read = client.post("/api/v1/admin-probe", headers={"X-API-Key": KEY})
+        assert (with_read.status_code, with_read.get_json()) == (
+            403,
+            {"error": {"status": 403, "message": auth.NEEDS_ADMIN_KEY}},
+        )
+        assert client.post("/api/v1/admin-probe").status_code == 401
+        wrong = client.post("/api/v1/admin-probe", headers={"X-API-Key": WRONG_KEY})
+        assert wrong.status_code == 401
+        # An admin key can do everything a read key can.
+        for key in (KEY, OTHER_KEY):
+            answer = client.get("/api/v1/interactions/1", headers={"X-API-Key": key})
+            assert answer.get_data() == CUSTOMER_1
+    finally:
+        close_reader(app)
+    monkeypatch.delenv("API_KEY_HASHES", raising=False)
+    keys_off = admin_probe_app(None)
+    try:
+        answer = keys_off.test_client().post("/api/v1/admin-probe")
+        assert answer.status_code == 403
+        assert answer.get_json()["error"]["message"] == (
+            "this needs an admin API key, and API keys are off: set API_KEY_HASHES with an "
+            "admin entry (`interactions apikey new --admin` prints a key and its entry)"
+        )
+        assert keys_off.test_client().get("/api/v1/interactions/1").get_data() == CUSTOMER_1
+    finally:
+        close_reader(keys_off)
+
+
+@duckdb_only
+def test_apikey_new_admin_prints_an_admin_key_and_its_entry(sample, capsys, monkeypatch):
+    assert cli.main(["apikey", "new", "--admin"]) == 0
+    out = capsys.readouterr()
+    key_line, entry_line = out.out.splitlines()
+    key = key_line.removeprefix("key:").strip()
+    entry = entry_line.removeprefix("sha256:").strip()
+    assert entry == hashlib.sha256(key.encode()).hexdigest() + ":admin"
+    assert "admin key" in out.err
+    app = admin_probe_app(entry)
+    try:
+        answer = app.test_client().post("/api/v1/admin-probe", headers={"X-API-Key": key})
+        assert answer.status_code == 200
     finally:
         close_reader(app)
 
