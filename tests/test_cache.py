@@ -181,11 +181,10 @@ def test_closing_the_app_under_a_load_logs_no_warning(sample, app, client, caplo
     assert warnings == []
 
 
+@pytest.mark.parametrize("sample_warehouse", ["postgres"], indirect=True)  # its LISTEN
 def test_postgres_listener_lost_stops_the_copy_then_keeps_it_for_the_same_build(
     sample, app, client
 ):
-    if sample.warehouse != "postgres":
-        pytest.skip("the LISTEN connection is PostgreSQL's")
     client.get("/api/v1/interactions/1")
     with app.app_context():
         cache = cache_module.get_cache()
