@@ -18,7 +18,7 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir dbt_project --profiles-dir .
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev install-spark build run serve test test-fast lint docs lock lock-check pg-setup clean bench bench-import fuzz-engines
+.PHONY: help install install-dev install-spark build run serve test test-fast lint docs lock lock-check pg-setup clean bench bench-import fuzz-engines spark-up spark-down
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -73,6 +73,12 @@ fuzz-engines: install-dev install-spark ## The differential test at length: worl
 	for seed in $(FUZZ_SEEDS); do \
 		FUZZ_SEED=$$seed FUZZ_ENGINE_ROWS=$${FUZZ_ENGINE_ROWS:-20000} $(BIN)/pytest -q -x tests/test_engines_agree.py || exit 1; \
 	done
+
+spark-up: install-spark ## Start a standalone Spark cluster on 127.0.0.1 (master, 2 workers, Thrift server; warehouse/spark-cluster/)
+	$(BIN)/python scripts/spark_cluster.py up
+
+spark-down: ## Stop exactly the Spark cluster processes spark-up started
+	$(BIN)/python scripts/spark_cluster.py down
 
 bench: install ## API throughput and latency vs the Flask ceiling (wrk; 10k and 1M interactions, both warehouses)
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

@@ -1,0 +1,122 @@
+"""`make spark-up` and `make spark-down` (scripts/spark_cluster.py): a standalone Spark cluster
+from the locked pyspark package, on this machine (issue 17, item 1).
+
+One test, about a minute: `make spark-up` on ports of its own and a folder of its own starts a
+master, two workers of one core and 2 GB, and the Thrift server on them, each listening on
+127.0.0.1 only; a query sent through the Thrift server (beeline, HiveServer2's protocol) runs
+on both workers' executors (Spark's status API: tasks per executor); `make spark-down` stops
+exactly the processes `up` recorded (a pid file whose number another process reuses is not
+signalled) and leaves the tables.
+"""
+
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.load import port_below_ephemeral_range
+from tests.test_serve import listening_addresses
+from tests.test_spark import require_spark
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import spark_cluster  # noqa: E402 - the script under test, beside the others
+
+pytestmark = pytest.mark.spark
+
+
+def fetch_json(url: str):
+    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310
+        return json.load(answer)
+
+
+def make(target: str, environ: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603
+        ["make", "--no-print-directory", target],  # noqa: S607
+        cwd=ROOT,
+        env={**os.environ, **environ},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_spark_up_runs_a_cluster_on_loopback_and_spark_down_stops_exactly_it(tmp_path):
+    require_spark()
+    ports = set()
+    while len(ports) < 4:
+        ports.add(port_below_ephemeral_range())
+    master, master_ui, thrift, thrift_ui = sorted(ports)
+    environ = {
+        "SPARK_CLUSTER_DIR": str(tmp_path / "cluster"),
+        "SPARK_MASTER_PORT": str(master),
+        "SPARK_MASTER_WEBUI_PORT": str(master_ui),
+        "SPARK_THRIFT_PORT": str(thrift),
+        "SPARK_THRIFT_UI_PORT": str(thrift_ui),
+    }
+    cluster = spark_cluster.Cluster.from_environment(environ)
+    # Not ours: a process whose pid a stale file of the cluster names, with another start.
+    bystander = subprocess.Popen(["sleep", "300"], start_new_session=True)  # noqa: S603, S607
+    try:
+        started = make("spark-up", environ)
+        assert started.returncode == 0, started.stdout + started.stderr
+        pids = spark_cluster.recorded(cluster)
+        assert sorted(pids) == ["master", "thrift", "worker-1", "worker-2"]
+
+        workers = fetch_json(cluster.master_status_url)["workers"]
+        assert [(w["state"], w["cores"], w["memory"]) for w in workers] == [
+            ("ALIVE", 1, 2048),
+            ("ALIVE", 1, 2048),
+        ]
+        for port in (master, master_ui, thrift, thrift_ui):  # Java's IPv6 socket: ::ffff:
+            addresses = {ipaddress.ip_address(a) for a in listening_addresses(port)}
+            addresses = {getattr(a, "ipv4_mapped", None) or a for a in addresses}
+            assert addresses == {ipaddress.ip_address("127.0.0.1")}, port
+
+        # A query through the Thrift server runs on both workers' executors.
+        beeline = spark_cluster.spark_home() / "bin" / "beeline"
+        query = "select count(*) as n from (select id from range(0, 100000, 1, 4)) t"
+        answer = subprocess.run(  # noqa: S603
+            [
+                str(beeline),
+                "-u",
+                f"jdbc:hive2://127.0.0.1:{thrift}",
+                "--outputformat=csv2",
+                "--silent=true",
+            ]
+            + ["-e", query],
+            env=spark_cluster.base_environment(cluster),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert answer.returncode == 0, answer.stderr[-3000:]
+        # The header follows beeline's prompt on its line: "0: jdbc:hive2://...> n".
+        assert answer.stdout.endswith("> n\n100000\n"), answer.stdout
+        [application] = fetch_json(cluster.thrift_status_url)
+        executors = fetch_json(f"{cluster.thrift_status_url}/{application['id']}/executors")
+        working = [e for e in executors if e["id"] != "driver" and e["totalTasks"] > 0]
+        assert len(working) == 2, executors
+
+        # A stale pid file naming the bystander's pid (another start time) is not ours.
+        (cluster.folder / "pids" / "stale.pid").write_text(f"{bystander.pid} 1\n")
+        stopped = make("spark-down", environ)
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        assert all(spark_cluster.start_time(pid) is None for pid in pids.values())
+        assert bystander.poll() is None  # still running
+        assert list((cluster.folder / "pids").iterdir()) == []
+        for port in (master, thrift):
+            assert listening_addresses(port) == set()
+        again = make("spark-down", environ)
+        assert "nothing of this cluster is running" in again.stdout
+    finally:
+        bystander.kill()
+        bystander.wait()
+        spark_cluster.down(cluster)
