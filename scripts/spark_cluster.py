@@ -14,11 +14,11 @@ workers' folders), tables/ (the Thrift server's warehouse, standing in for objec
 and metastore/ (its Derby catalogue). `down` stops exactly the processes recorded in pids/
 (SIGTERM, then SIGKILL after 20 s) and removes their files; it leaves the tables.
 
-An `up` killed half-way leaves pid files of what it had started: the next `up` or `down`
-reads them (a recorded process still running is reused by `up`, stopped by `down`; a file
-whose process is gone is removed). Ports, all overridable: SPARK_MASTER_PORT (7077),
-SPARK_MASTER_WEBUI_PORT (8080), SPARK_THRIFT_PORT (10000), SPARK_THRIFT_UI_PORT (4040; the
-Thrift application's status API: executors and their tasks).
+An `up` killed half-way leaves pid files of what it had started: the next `up` or `down` reads
+them (a recorded process still running is reused by `up`, stopped by `down`; a file whose
+process is gone is removed). Ports, all overridable: SPARK_MASTER_PORT (7077),
+SPARK_MASTER_WEBUI_PORT (8090; `make docs` serves on 8080), SPARK_THRIFT_PORT (10000),
+SPARK_THRIFT_UI_PORT (4040; the Thrift application's status API: executors and their tasks).
 """
 
 import json
@@ -57,7 +57,7 @@ class Cluster:
             folder=folder.resolve(),
             workers=int(environ.get("SPARK_CLUSTER_WORKERS", "2")),
             master_port=port("SPARK_MASTER_PORT", 7077),
-            master_ui_port=port("SPARK_MASTER_WEBUI_PORT", 8080),
+            master_ui_port=port("SPARK_MASTER_WEBUI_PORT", 8090),
             thrift_port=port("SPARK_THRIFT_PORT", 10000),
             thrift_ui_port=port("SPARK_THRIFT_UI_PORT", 4040),
         )
