@@ -1,17 +1,21 @@
 """`make spark-up` and `make spark-down` (scripts/spark_cluster.py): a standalone Spark cluster
 from the locked pyspark package, on this machine (issue 17, item 1).
 
-One test, about a minute: `make spark-up` on ports of its own and a folder of its own starts a
-master, two workers of one core and 2 GB, and the Thrift server on them, each listening on
-127.0.0.1 only; a query sent through the Thrift server (beeline, HiveServer2's protocol) runs
-on both workers' executors (Spark's status API: tasks per executor); `make spark-down` stops
-exactly the processes `up` recorded (a pid file whose number another process reuses is not
-signalled) and leaves the tables.
+One test, about two minutes: `make spark-up` on ports of its own and a folder of its own
+starts a master, two workers of one core and 2 GB, and the Thrift server on them, each
+listening on 127.0.0.1 only; a query sent through the Thrift server (beeline, HiveServer2's
+protocol) runs on both workers' executors (Spark's status API: tasks per executor); `dbt
+build --target spark_cluster` (dbt-spark's thrift method, item 2) builds the sample seeds over
+the network with every model, data test and unit test passing, and the marts read back through
+the Thrift server give the sample's answers; `make spark-down` stops exactly the processes `up`
+recorded (a pid file whose number another process reuses is not signalled) and leaves the
+tables.
 """
 
 import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -20,8 +24,10 @@ from pathlib import Path
 import pytest
 
 from tests.load import port_below_ephemeral_range
+from tests.test_cache import SAMPLE
 from tests.test_serve import listening_addresses
 from tests.test_spark import require_spark
+from tests.warehouses import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -104,6 +110,36 @@ def test_spark_up_runs_a_cluster_on_loopback_and_spark_down_stops_exactly_it(tmp
         executors = fetch_json(f"{cluster.thrift_status_url}/{application['id']}/executors")
         working = [e for e in executors if e["id"] != "driver" and e["totalTasks"] > 0]
         assert len(working) == 2, executors
+
+        # dbt over the network: the sample seeds, every model, data test and unit test.
+        home = copy_project(tmp_path / "project")
+        dbt = Path(sys.executable).with_name("dbt")
+        built = subprocess.run(  # noqa: S603
+            [str(dbt), "build", "--target", "spark_cluster"]
+            + ["--project-dir", str(home / "dbt_project"), "--profiles-dir", str(home)],
+            env={**os.environ, **environ},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert built.returncode == 0, built.stdout[-5000:]
+        summary = re.search(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", built.stdout)
+        assert summary and summary.group(3, 4) == ("0", "0"), built.stdout[-3000:]
+        unit_tests = re.findall(r"PASS \S+::(test_\w+)", built.stdout)
+        assert len(unit_tests) == int(re.search(r"(\d+) unit tests", built.stdout).group(1))
+        from pyhive import hive
+
+        with hive.connect(host="127.0.0.1", port=thrift) as connection:
+            cursor = connection.cursor()
+            cursor.execute(
+                "select customer_id, channel, interaction_count from marts.answers_by_customer"
+                " order by customer_id, display_order"
+            )
+            answers = {}
+            for customer_id, channel, count in cursor.fetchall():
+                answers.setdefault(customer_id, {})[channel] = count
+        assert answers == SAMPLE
 
         # A stale pid file naming the bystander's pid (another start time) is not ours.
         (cluster.folder / "pids" / "stale.pid").write_text(f"{bystander.pid} 1\n")

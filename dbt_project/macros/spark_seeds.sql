@@ -10,7 +10,18 @@
         {%- set adapter_loader = dbt.get(target.type ~ '__load_csv_rows') or dbt.spark__load_csv_rows -%}
         {{ return(adapter_loader(model, agate_table)) }}
     {%- endif -%}
-    {%- set csv_path = (model.root_path ~ '/' ~ model.original_file_path) | replace("'", "\\'") -%}
+    {#- The project folder as dbt was given it (absolute when --project-dir is): a Thrift
+        server resolves a relative path against its own working folder, not this one. -#}
+    {%- set project_dir = model.root_path if model.root_path.startswith('/')
+        else (invocation_args_dict.get('project_dir') or model.root_path) -%}
+    {%- set csv_path = (project_dir ~ '/' ~ model.original_file_path) | replace("'", "\\'") -%}
+    {%- if not csv_path.startswith('/') and target.host != 'localhost' -%}
+        {{ exceptions.raise_compiler_error(
+            "seed " ~ model.name ~ ": a Spark server over the network (host " ~ target.host
+            ~ ") would read " ~ csv_path ~ " relative to its own working folder: run dbt with "
+            ~ "an absolute --project-dir (for example --project-dir $PWD/dbt_project)"
+        ) }}
+    {%- endif -%}
     {%- set csv_view = this.identifier ~ '__csv' -%}
     {%- set column_override = model['config'].get('column_types', {}) -%}
     {% call statement('_') %}
