@@ -276,11 +276,36 @@ def down(cluster: Cluster) -> int:
     return 0
 
 
+def executors(cluster: Cluster) -> dict[str, dict[str, int]]:
+    """Spark's own status API of the Thrift server's application(s): application name ->
+    {executor id (and its host:port): tasks it has run}; the driver is not an executor."""
+    found = {}
+    try:
+        with urllib.request.urlopen(cluster.thrift_status_url, timeout=5) as answer:  # noqa: S310
+            applications = json.load(answer)
+        for application in applications:
+            url = f"{cluster.thrift_status_url}/{application['id']}/executors"
+            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310
+                found[application["name"]] = {
+                    f"{e['id']} ({e['hostPort']})": e["totalTasks"]
+                    for e in json.load(answer)
+                    if e["id"] != "driver"
+                }
+    except (OSError, ValueError):
+        pass
+    return found
+
+
 def status(cluster: Cluster) -> int:
+    """What runs, and where the work went: tasks per executor (proof of distribution)."""
     running = recorded(cluster)
     for name, pid in running.items():
         print(f"{name}: running (pid {pid})")
     print(f"workers alive at the master: {len(alive_workers(cluster))}")
+    for application, tasks in executors(cluster).items():
+        print(f"application {application}: {len(tasks)} executors")
+        for executor, count in tasks.items():
+            print(f"  executor {executor}: {count} tasks")
     return 0 if running else 1
 
 

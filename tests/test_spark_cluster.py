@@ -140,6 +140,17 @@ def test_spark_up_runs_a_cluster_on_loopback_and_spark_down_stops_exactly_it(tmp
             for customer_id, channel, count in cursor.fetchall():
                 answers.setdefault(customer_id, {})[channel] = count
         assert answers == SAMPLE
+        # The build's work ran on both workers' executors: `status` shows tasks per executor.
+        shown = subprocess.run(  # noqa: S603
+            [sys.executable, str(ROOT / "scripts" / "spark_cluster.py"), "status"],
+            env={**os.environ, **environ},
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        assert "application interactions-thrift: 2 executors" in shown, shown
+        tasks = [int(n) for n in re.findall(r"executor .+: (\d+) tasks", shown)]
+        assert len(tasks) == 2 and min(tasks) > 100, shown  # the build's hundreds of queries
 
         # A stale pid file naming the bystander's pid (another start time) is not ours.
         (cluster.folder / "pids" / "stale.pid").write_text(f"{bystander.pid} 1\n")
