@@ -7,9 +7,8 @@ errors (api/errors.py): {"error": {"status": N, "message": "..."}} as JSON, with
 X-Request-ID and the security headers. The message names what is wrong without echoing the
 client's bytes, so a key sent in a malformed request line never reaches a log or a body.
 
-`interactions serve` runs gunicorn with --worker-class api.gunicorn_worker.JsonErrorThreadWorker
-(gunicorn's gthread worker: WEB_THREADS request threads per process, and connections kept
-alive between requests); JsonErrorWorker is the same for gunicorn's sync worker.
+`interactions serve` runs gunicorn with --worker-class api.gunicorn_worker.JsonErrorWorker
+(gunicorn's sync worker, with JsonErrors' handle_error).
 """
 
 import json
@@ -20,7 +19,6 @@ from gunicorn import util
 from gunicorn.http import errors as http_errors
 from gunicorn.http.message import Request
 from gunicorn.http.wsgi import Response, default_environ
-from gunicorn.workers.gthread import ThreadWorker
 from gunicorn.workers.sync import SyncWorker
 
 from api.errors import INTERNAL_ERROR
@@ -147,7 +145,3 @@ class JsonErrors:
 
 class JsonErrorWorker(JsonErrors, SyncWorker):
     """gunicorn's sync worker (one request at a time, a connection per request)."""
-
-
-class JsonErrorThreadWorker(JsonErrors, ThreadWorker):
-    """gunicorn's gthread worker (request threads, keep-alive connections)."""

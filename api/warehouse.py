@@ -118,7 +118,7 @@ def placeholders(query: str, style: str) -> str:
     return _PARAMETER.sub(r"$\1", query)
 
 
-# Idle DuckDB cursors kept per process: one per request thread is enough (WEB_THREADS).
+# Idle DuckDB cursors kept per process: one per thread that queries (a request, a cache load).
 MAX_IDLE_CURSORS = 8
 
 

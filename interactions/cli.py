@@ -118,7 +118,6 @@ def _cmd_serve(args) -> int:
     host = listen_address(os.environ)
     port = os.environ.get("PORT", "5000")
     workers = os.environ.get("WEB_CONCURRENCY", "2")
-    threads = os.environ.get("WEB_THREADS", "2")
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     argv = [
         gunicorn,
@@ -126,10 +125,6 @@ def _cmd_serve(args) -> int:
         f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "--workers",
         workers,
-        # Request threads per worker, on connections kept alive between requests (a sync
-        # worker closes every connection after one request: half the throughput, measured).
-        "--threads",
-        threads,
         "--access-logfile",
         "-",
         # Query values named like secrets (?api_key=...) never reach the access log.
@@ -140,7 +135,9 @@ def _cmd_serve(args) -> int:
         "--no-control-socket",
         # What gunicorn answers by itself (431, 414, 400, ...) is the API's JSON error too.
         "--worker-class",
-        "api.gunicorn_worker.JsonErrorThreadWorker",
+        # Sync workers, measured against gthread (make bench, docs/ARCHITECTURE.md): a kept-alive
+        # connection stays with the worker that accepted it, so one worker could serve all.
+        "api.gunicorn_worker.JsonErrorWorker",
         # No request header may set SCRIPT_NAME or PATH_INFO, not even from 127.0.0.1 (a
         # client's `SCRIPT_NAME: /api` would move the path out from under the key check).
         "--forwarder-headers=",

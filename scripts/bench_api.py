@@ -8,8 +8,8 @@ Data: the import benchmark's generator (scripts/bench_import.py), at 1,000,000 i
 100,000 customers (its cached .bench/interactions-1m.xlsx) and at 10,000 interactions and 1,000
 customers, each imported with `interactions import` into a project copy under .bench/
 (PostgreSQL: databases of their own, dropped at the end). Servers: the API itself
-(`interactions serve`, its production settings: WEB_CONCURRENCY=2 gthread workers with
-WEB_THREADS=2, access log on); the ceiling, a Flask app returning a constant JSON body, under
+(`interactions serve`, its production settings: WEB_CONCURRENCY=2 sync workers, access log
+on); the ceiling, a Flask app returning a constant JSON body, under
 the fastest of gunicorn's sync worker, gunicorn's gthread worker and Granian (WSGI; the same
 worker count, access log on: each measured three times in turn first); and the baseline, a
 Flask app opening a new PostgreSQL connection per request (what the API did before its pool).
@@ -50,7 +50,7 @@ SIZES = {  # name: (customers, interactions, workbook)
     "1M": (bench_import.CUSTOMERS, bench_import.INTERACTIONS, bench_import.WORKBOOK),
 }
 WORKERS = "2"
-THREADS_PER_WORKER = "2"  # interactions serve's WEB_THREADS default
+THREADS_PER_WORKER = "2"  # the gthread ceiling candidate's threads per worker
 CONNECTIONS = 8
 THREADS = 1  # the load generator leaves the cores to the servers
 WARMUP_SECONDS = 3
@@ -236,7 +236,7 @@ def gunicorn_command(app: str) -> list[str]:
 
 
 def gunicorn_threads_command(app: str) -> list[str]:
-    """gunicorn's gthread worker with WEB_THREADS' default, as `interactions serve` runs it."""
+    """gunicorn's gthread worker (threads, connections kept alive): measured, not chosen."""
     return [*gunicorn_command(app)[:-1], "--threads", THREADS_PER_WORKER, gunicorn_command(app)[-1]]
 
 

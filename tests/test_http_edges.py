@@ -136,40 +136,6 @@ def test_what_the_server_rejects_is_a_json_error(server, request_bytes, status, 
     assert "<html" not in log and "Traceback" not in log
 
 
-def read_answer(connection: socket.socket, received: bytes = b"") -> tuple[Answer, bytes]:
-    """One answer from a kept-alive connection (its head, then Content-Length bytes of body),
-    and what was received after it."""
-    while b"\r\n\r\n" not in received:
-        chunk = connection.recv(65536)
-        assert chunk, f"the server closed the connection; received {received!r}"
-        received += chunk
-    head, _, rest = received.partition(b"\r\n\r\n")
-    length = int(re.search(rb"(?im)^content-length: *(\d+)", head).group(1))
-    while len(rest) < length:
-        chunk = connection.recv(65536)
-        assert chunk, "the server closed the connection in a body"
-        rest += chunk
-    return Answer(head + b"\r\n\r\n" + rest[:length]), rest[length:]
-
-
-def test_a_connection_is_kept_alive_and_a_malformed_request_on_it_is_json(server):
-    """Requests follow one another on one connection (what the served throughput rests on:
-    no new connection per request), and a malformed one after them is the JSON 400."""
-    request = b"GET /api/v1/interactions/1 HTTP/1.1\r\nHost: evil.example\r\n" + AUTH + b"\r\n"
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
-        pending = b""
-        for _ in range(3):
-            connection.sendall(request)
-            answer, pending = read_answer(connection, pending)
-            assert (answer.status, answer.body) == (200, CUSTOMER_1)
-            assert answer.headers.get("connection", "keep-alive").lower() != "close"
-        connection.sendall(b"GARBAGE\r\n\r\n")
-        received = pending
-        while chunk := connection.recv(65536):
-            received += chunk
-    assert_json_error(Answer(received), 400, "malformed request line")
-
-
 @pytest.mark.parametrize(
     "path",
     [

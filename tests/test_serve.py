@@ -83,11 +83,10 @@ def test_serve_binds_where_it_may(monkeypatch, environ, bind):
     assert "--no-control-socket" in argv
 
 
-@pytest.mark.parametrize(("environ", "threads"), [({}, "2"), ({"WEB_THREADS": "8"}, "8")])
-def test_serve_runs_threaded_workers_that_answer_in_json(monkeypatch, environ, threads):
-    argv = serve_argv(monkeypatch, environ)
-    assert argv[argv.index("--threads") + 1] == threads
-    assert argv[argv.index("--worker-class") + 1] == "api.gunicorn_worker.JsonErrorThreadWorker"
+def test_serve_runs_sync_workers_that_answer_in_json(monkeypatch):
+    argv = serve_argv(monkeypatch, {})
+    assert argv[argv.index("--worker-class") + 1] == "api.gunicorn_worker.JsonErrorWorker"
+    assert "--threads" not in argv
 
 
 @pytest.mark.parametrize(
