@@ -94,12 +94,6 @@ def parse_keys(text: str | None) -> tuple[KeyEntry, ...] | None:
     return tuple(entries)
 
 
-def parse_hashes(text: str | None) -> tuple[str, ...] | None:
-    """The digests of API_KEY_HASHES (parse_keys), whatever their scope."""
-    entries = parse_keys(text)
-    return None if entries is None else tuple(entry.digest for entry in entries)
-
-
 def register(app):
     """Read API_KEY_HASHES (the app's config over the environment) and guard /api/."""
     text = app.config.get(VARIABLE, os.environ.get(VARIABLE))
@@ -141,11 +135,6 @@ def matching_entry(key: str, entries: tuple[KeyEntry, ...]) -> KeyEntry | None:
         if hmac.compare_digest(given, entry.digest.encode("ascii")):
             found = entry if found is None or entry.admin else found
     return found
-
-
-def is_valid(key: str, entries: tuple[KeyEntry, ...]) -> bool:
-    """Whether `key`'s digest is one of `entries` (matching_entry)."""
-    return matching_entry(key, entries) is not None
 
 
 def _require_key():

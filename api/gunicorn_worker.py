@@ -1,4 +1,4 @@
-"""gunicorn's workers, with the answers gunicorn gives by itself in the API's form.
+"""gunicorn's sync worker, with the answers gunicorn gives by itself in the API's form.
 
 A request gunicorn rejects before the app sees it (a request line or headers over its limits,
 a line it cannot parse) or an error outside the app gets gunicorn's HTML page by default,
@@ -7,8 +7,7 @@ errors (api/errors.py): {"error": {"status": N, "message": "..."}} as JSON, with
 X-Request-ID and the security headers. The message names what is wrong without echoing the
 client's bytes, so a key sent in a malformed request line never reaches a log or a body.
 
-`interactions serve` runs gunicorn with --worker-class api.gunicorn_worker.JsonErrorWorker
-(gunicorn's sync worker, with JsonErrors' handle_error).
+`interactions serve` runs gunicorn with --worker-class api.gunicorn_worker.JsonErrorWorker.
 """
 
 import json
@@ -102,9 +101,7 @@ def error_answer(status: int, reason: str, message: str, request_id: str) -> byt
     return head.encode("latin-1") + body
 
 
-class JsonErrors:
-    """A gunicorn worker's handle_error, answering as the app answers its own errors."""
-
+class JsonErrorWorker(SyncWorker):
     def handle_error(self, req, client, addr, exc):
         started = datetime.now()
         addr = addr or ("", -1)  # a unix socket
@@ -141,7 +138,3 @@ class JsonErrors:
             util.write_nonblock(client, error_answer(status, reason, message, request_id))
         except Exception:  # the client is gone
             self.log.debug("could not send the error answer")
-
-
-class JsonErrorWorker(JsonErrors, SyncWorker):
-    """gunicorn's sync worker (one request at a time, a connection per request)."""

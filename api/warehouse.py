@@ -140,14 +140,12 @@ class DuckDBReader:
             cursor.execute(placeholders(query, "dollar"), params)
             names = [column[0] for column in cursor.description]
             rows = Rows((dict(zip(names, row, strict=True)) for row in cursor.fetchall()), build)
-        except duckdb.CatalogException as error:
-            cursor.close()
-            raise MartsMissing(str(error)) from error
-        except duckdb.IOException as error:
-            cursor.close()
-            raise WarehouseUnavailable(str(error)) from error
-        except BaseException:
-            cursor.close()
+        except BaseException as error:
+            cursor.close()  # a cursor whose query failed is not kept
+            if isinstance(error, duckdb.CatalogException):
+                raise MartsMissing(str(error)) from error
+            if isinstance(error, duckdb.IOException):
+                raise WarehouseUnavailable(str(error)) from error
             raise
         self._give_back(connection, cursor)
         return rows

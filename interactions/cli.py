@@ -84,10 +84,10 @@ def _cmd_rollback(args) -> int:
 def listen_address(environ) -> str:
     """HOST, 127.0.0.1 when unset: a fresh install answers this machine only. Listening
     beyond it without API keys is refused, unless API_ALLOW_ANONYMOUS=true says so."""
-    from api.auth import VARIABLE, parse_hashes
+    from api.auth import VARIABLE, parse_keys
 
     host = environ.get("HOST", "").strip() or "127.0.0.1"
-    keys = parse_hashes(environ.get(VARIABLE))  # a bad API_KEY_HASHES fails here too
+    keys = parse_keys(environ.get(VARIABLE))  # a bad API_KEY_HASHES fails here too
     anonymous = environ.get("API_ALLOW_ANONYMOUS", "").strip().lower() == "true"
     if keys is None and not anonymous and not is_loopback(host):
         raise ValueError(
@@ -134,9 +134,9 @@ def _cmd_serve(args) -> int:
         # servers on one machine would share it. Nothing here uses it.
         "--no-control-socket",
         # What gunicorn answers by itself (431, 414, 400, ...) is the API's JSON error too.
-        "--worker-class",
-        # Sync workers, measured against gthread (make bench, docs/ARCHITECTURE.md): a kept-alive
+        # Sync workers, measured against gthread (docs/ARCHITECTURE.md): a kept-alive
         # connection stays with the worker that accepted it, so one worker could serve all.
+        "--worker-class",
         "api.gunicorn_worker.JsonErrorWorker",
         # No request header may set SCRIPT_NAME or PATH_INFO, not even from 127.0.0.1 (a
         # client's `SCRIPT_NAME: /api` would move the path out from under the key check).
