@@ -52,19 +52,19 @@ def fetch_answer(reader, query: str, /, **params) -> list[dict]:
     return rows
 
 
-def kept_per_build(key_of=lambda: None):
+def kept_per_build(key_of=None):
     """A view decorator for answers that name no customer (the channels, the topics, data
     quality, per customer type): a 200 answer is kept by the worker for the build it was read
-    from, under the view and key_of() (the parameters it depends on, read and checked before
-    the answer), and the next requests for it while that build is live are sent the kept body
-    without a warehouse query. A new build, or on PostgreSQL a listener not listening, drops
-    or bypasses them (api/cache.py: the same build identity as the answer cache). Anything
-    but a 200 (a 404 for an unknown topic, a 503) is never kept."""
+    from, under the view and key_of(params) (the parameters it depends on, checked before the
+    view by api/endpoints.py), and the next requests for it while that build is live are sent
+    the kept body without a warehouse query. A new build, or on PostgreSQL a listener not
+    listening, drops or bypasses them (api/cache.py: the same build identity as the answer
+    cache). Anything but a 200 (a 404 for an unknown topic, a 503) is never kept."""
 
     def decorate(view):
         @functools.wraps(view)
         def kept_view(*args, **kwargs):
-            key = (view.__name__, key_of())
+            key = (view.__name__, key_of(*args) if key_of else None)
             cache = get_cache()
             token, kept = cache.kept_answer(key)
             if kept is not None:

@@ -6,12 +6,14 @@ from this worker's copy of the live build's answers when it has one (api/cache.p
 the warehouse.
 """
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
-from api import params, queries
+from api import queries, schemas
 from api.cache import get_cache
 from api.data_version import answered_from, fetch_answer, kept_per_build
+from api.endpoints import BAD_CUSTOMER_ID, UNAVAILABLE, Answer, endpoint, error
 from api.errors import ApiError
+from api.params import CustomerParams, CustomerTopicParams, TopicParams
 from api.warehouse import get_reader
 
 bp = Blueprint("interactions", __name__, url_prefix="/api/v1/interactions")
@@ -45,10 +47,39 @@ def _grouped(rows, key):
 
 
 # Registered before /<customer_id> for readers; Werkzeug also ranks a static route first.
-@bp.get("/by-customer-type")
-@kept_per_build(lambda: params.optional_text("topic"))
-def by_customer_type():
-    topic = params.optional_text("topic")
+@endpoint(
+    bp,
+    "/by-customer-type",
+    params=TopicParams,
+    operation_id="getInteractionsByCustomerType",
+    summary="Interactions per customer type per channel",
+    description="Per customer type ('Unknown' included), the channel object; optionally one "
+    "topic only.",
+    responses={
+        200: Answer(
+            "The counts per customer type.",
+            schemas.CustomerTypeInteractions,
+            {
+                "data": {
+                    "customer_types": {
+                        "Blue": {"Email": 1, "Call": 0, "Bird": 0},
+                        "Orange": {"Email": 0, "Call": 0, "Bird": 0},
+                        "Red": {"Email": 1, "Call": 0, "Bird": 0},
+                        "Unknown": {"Email": 0, "Call": 1, "Bird": 1},
+                    }
+                }
+            },
+        ),
+        400: error("An empty topic.", "topic must not be empty when given", 400),
+        404: error(
+            "A topic filter names a topic that does not exist.", "topic 'Nope' not found", 404
+        ),
+        503: UNAVAILABLE,
+    },
+)
+@kept_per_build(lambda params: params.topic)
+def by_customer_type(params):
+    topic = params.topic
     if topic is None:
         rows = fetch_answer(get_reader(), queries.CUSTOMER_TYPE_INTERACTIONS)
     else:
@@ -58,10 +89,32 @@ def by_customer_type():
     return {"data": {"customer_types": _grouped(rows, "customer_type")}}
 
 
-@bp.get("/<customer_id>")
-def for_customer(customer_id):
-    customer_id = params.customer_id(customer_id)
-    topic = params.optional_text("topic") if request.query_string else None
+@endpoint(
+    bp,
+    "/<customer_id>",
+    params=CustomerTopicParams,
+    operation_id="getCustomerInteractions",
+    summary="A customer's interactions per channel",
+    description="How many times the customer talked to us on each channel (every channel, in "
+    "display order, zero-filled), optionally about one topic only.",
+    responses={
+        200: Answer(
+            "The counts.",
+            schemas.CustomerInteractions,
+            {"data": {"customer_id": 1, "interactions": {"Email": 1, "Call": 0, "Bird": 0}}},
+        ),
+        400: BAD_CUSTOMER_ID,
+        404: error(
+            "No sheet mentions the customer (customer 999 not found), or a topic filter names "
+            "a topic that does not exist (topic 'Nope' not found).",
+            "customer 999 not found",
+            404,
+        ),
+        503: UNAVAILABLE,
+    },
+)
+def for_customer(params):
+    customer_id, topic = params.customer_id, params.topic
     if topic is not None:
         return _for_customer_about(customer_id, topic)
     snapshot = get_cache().live_snapshot()
@@ -88,9 +141,30 @@ def _for_customer_about(customer_id, topic):
     return {"data": {"customer_id": customer_id, "interactions": _counts(counts)}}
 
 
-@bp.get("/<customer_id>/topics")
-def topics_for_customer(customer_id):
-    customer_id = params.customer_id(customer_id)
+@endpoint(
+    bp,
+    "/<customer_id>/topics",
+    params=CustomerParams,
+    operation_id="getCustomerInteractionsByTopic",
+    summary="A customer's interactions per topic per channel",
+    description="Per topic the customer talked about, the same channel object.",
+    responses={
+        200: Answer(
+            "The counts per topic.",
+            schemas.CustomerTopics,
+            {"data": {"customer_id": 1, "topics": {"Unknown": {"Email": 1, "Call": 0, "Bird": 0}}}},
+        ),
+        400: BAD_CUSTOMER_ID,
+        404: error(
+            "No sheet mentions this customer id (it is not in dim_customers).",
+            "customer 999 not found",
+            404,
+        ),
+        503: UNAVAILABLE,
+    },
+)
+def topics_for_customer(params):
+    customer_id = params.customer_id
     rows = fetch_answer(get_reader(), queries.CUSTOMER_TOPICS, customer_id=customer_id)
     _check_customer(_of_kind(rows, "customer"), customer_id)
     topics = _grouped(_of_kind(rows, "count"), "topic")

@@ -1,8 +1,12 @@
-"""Reading the request's path and query parameters: a bad value is a 400 naming it."""
+"""The request's path and query parameters, one pydantic model per endpoint: validated before
+the view (api/endpoints.py), documented from the same model (api/openapi.py). A bad value is a
+400 naming it: the checks below raise ApiError, which pydantic lets through unchanged, so every
+message is the API's own."""
 
 import re
+from typing import Annotated
 
-from flask import request
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.errors import ApiError
 
@@ -28,30 +32,24 @@ def positive_id(text: str, what: str) -> int:
     return int(digits)
 
 
-def customer_id(text: str) -> int:
-    return positive_id(text, "customer id")
+def _text(name: str):
+    """?name= as given (stripped); present but empty is an error."""
+
+    def check(value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ApiError(400, f"{name} must not be empty when given")
+        if len(value) > MAX_TEXT:
+            raise ApiError(400, f"{name} must be at most {MAX_TEXT} characters")
+        if NUL in value:
+            raise ApiError(400, f"{name} must not contain a NUL character")
+        return value
+
+    return BeforeValidator(check)
 
 
-def optional_text(name: str) -> str | None:
-    """?name= as given (stripped), None when absent; present but empty is an error."""
-    value = request.args.get(name)
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        raise ApiError(400, f"{name} must not be empty when given")
-    if len(value) > MAX_TEXT:
-        raise ApiError(400, f"{name} must be at most {MAX_TEXT} characters")
-    if NUL in value:
-        raise ApiError(400, f"{name} must not contain a NUL character")
-    return value
-
-
-def limit() -> int:
-    """?limit= from 1 to MAX_LIMIT (default DEFAULT_LIMIT); more is a 400, never clamped."""
-    text = request.args.get("limit")
-    if text is None:
-        return DEFAULT_LIMIT
+def _limit(text: str) -> int:
+    """1 to MAX_LIMIT; more is a 400, never clamped."""
     if not _DIGITS.fullmatch(text) or len(text) > 6 or not 1 <= int(text) <= MAX_LIMIT:
         raise ApiError(
             400, f"limit must be a whole number from 1 to {MAX_LIMIT}, not {_shown(text)}"
@@ -59,10 +57,88 @@ def limit() -> int:
     return int(text)
 
 
-def cursor() -> int:
-    """?cursor= (the next_cursor of the previous page): the last customer id (or version)
-    seen; 0 before the first page."""
-    text = request.args.get("cursor")
-    if text is None:
-        return 0
-    return positive_id(text, "cursor")
+def _id(what: str):
+    return BeforeValidator(lambda text: positive_id(text, what))
+
+
+CustomerId = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_ID,
+        description="The customer's id: a whole number from 1 to 2^63-1.",
+        examples=[1],
+        json_schema_extra={"format": "int64"},
+    ),
+    _id("customer id"),
+]
+
+
+def _text_param(name: str, description: str, example: str):
+    """An optional text parameter (None when absent) checked by _text."""
+    return Annotated[
+        str | None,
+        Field(min_length=1, max_length=MAX_TEXT, description=description, examples=[example]),
+        _text(name),
+    ]
+
+
+Topic = _text_param(
+    "topic",
+    "Count only this topic (a topic of /api/v1/topics, e.g. Sand or Unknown). A topic that "
+    "does not exist is a 404 naming it; an empty value is a 400.",
+    "Sand",
+)
+Search = _text_param(
+    "q",
+    "Only the customer with this exact id, and the customers whose occupation contains this "
+    "text (case-insensitive).",
+    "jedi",
+)
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_limit)]
+Cursor = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        le=MAX_ID,
+        description="page.next_cursor of the previous page; absent for the first.",
+    ),
+    _id("cursor"),
+]
+
+
+class Params(BaseModel):
+    """An endpoint's parameters: path parameters by the route's names, query parameters by
+    theirs (any other query parameter is ignored)."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class CustomerParams(Params):
+    customer_id: CustomerId
+
+
+class CustomerTopicParams(Params):
+    customer_id: CustomerId
+    topic: Topic = None
+
+
+class TopicParams(Params):
+    topic: Topic = None
+
+
+class CustomerPageParams(Params):
+    limit: Limit = Field(DEFAULT_LIMIT, description=f"Customers per page, 1 to {MAX_LIMIT}.")
+    cursor: Cursor = None
+    q: Search = None
+
+
+class VersionPageParams(Params):
+    limit: Limit = Field(DEFAULT_LIMIT, description=f"Versions per page, 1 to {MAX_LIMIT}.")
+    cursor: Cursor = None
+
+
+class SheetParams(Params):
+    table_name: str = Field(
+        description="customers, interactions or products.", examples=["customers"]
+    )

@@ -3,20 +3,59 @@ version number, descending): marts.data_versions, which every build writes."""
 
 from flask import Blueprint, url_for
 
-from api import params, queries
+from api import queries, schemas
 from api.data_version import fetch_answer
+from api.endpoints import UNAVAILABLE, Answer, endpoint, error
+from api.params import DEFAULT_LIMIT, MAX_LIMIT, VersionPageParams
 from api.timestamps import iso_utc
 from api.warehouse import get_reader
 
 bp = Blueprint("versions", __name__, url_prefix="/api/v1/versions")
 
 
-@bp.get("")
-def list_versions():
-    limit = params.limit()
-    before = params.cursor() or None  # the last version seen: the next page is below it
-    rows = fetch_answer(
-        get_reader(), queries.DATA_VERSIONS_PAGE, before_version=before, row_limit=limit + 1
+@endpoint(
+    bp,
+    "",
+    params=VersionPageParams,
+    operation_id="listVersions",
+    summary="The kept versions of the data, newest first",
+    description="Every kept version (each import, and the sample seeds' first build), newest "
+    "first, with the file it came from and the figures it was built with; is_live marks the "
+    f"version the answers come from (their X-Data-Version). limit is 1 to {MAX_LIMIT} "
+    f"(default {DEFAULT_LIMIT}): a larger limit is a 400, not clamped. Follow page.next (or "
+    "pass page.next_cursor as cursor) for the next page: the versions below it.",
+    responses={
+        200: Answer(
+            "A page of versions.",
+            schemas.VersionPage,
+            {
+                "data": [
+                    {
+                        "version": 1,
+                        "imported_at": "2025-01-31T08:59:52Z",
+                        "file": "seeds/",
+                        "sha256": "a45975915327ff52399e1c031b435750"
+                        "d954fb26d0d94d90807e7e0f0ce84420",
+                        "interactions_counted": 4,
+                        "rows_quarantined": 0,
+                        "is_live": True,
+                    }
+                ],
+                "page": {"limit": 50, "next_cursor": None, "next": None},
+            },
+        ),
+        400: error(
+            "A bad limit or cursor.",
+            f"limit must be a whole number from 1 to {MAX_LIMIT}, not '501'",
+            400,
+        ),
+        503: UNAVAILABLE,
+    },
+)
+def list_versions(params):
+    limit = params.limit
+    rows = fetch_answer(  # the last version seen (cursor): the next page is below it
+        get_reader(), queries.DATA_VERSIONS_PAGE, before_version=params.cursor, row_limit=limit + 1
     )
     versions = [
         {

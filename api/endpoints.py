@@ -1,0 +1,94 @@
+"""One declaration per endpoint: its route, the model of its parameters and its documented
+responses. `endpoint` registers the view on its blueprint, validates the parameters with the
+model before the view runs (the view receives the model's instance), and records the
+declaration, from which api/openapi.py generates the OpenAPI document."""
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from flask import request
+from pydantic import BaseModel, ValidationError
+
+from api import schemas
+from api.errors import ApiError
+from api.params import MAX_ID, Params
+
+ENDPOINTS: list["Endpoint"] = []  # every declared endpoint, in declaration order
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A documented response: what it means, its body's model and an example body."""
+
+    description: str
+    model: type[BaseModel]
+    example: object = None
+    headers: tuple[str, ...] = ()  # response headers beyond X-Request-ID (components/headers)
+
+
+def error(description: str, example_message: str, status: int) -> Answer:
+    return Answer(
+        description,
+        schemas.Error,
+        {"error": {"status": status, "message": example_message}},
+    )
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str  # the OpenAPI path template: /api/v1/interactions/{customer_id}
+    operation_id: str
+    summary: str
+    description: str
+    responses: dict[int, Answer]
+    params: type[Params] | None = None
+    tags: tuple[str, ...] = ("api",)
+    path_names: frozenset[str] = field(default=frozenset())
+
+
+def endpoint(blueprint, rule, *, params=None, **declaration):
+    """Register the decorated function as the GET view of `rule` on `blueprint`, its
+    parameters validated by the `params` model, and declare it (Endpoint's fields)."""
+    template = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", (blueprint.url_prefix or "") + rule)
+    path_names = frozenset(re.findall(r"\{([^}]+)\}", template))
+    ENDPOINTS.append(Endpoint(template, params=params, path_names=path_names, **declaration))
+    query_names = tuple(set(params.model_fields) - path_names) if params else ()
+
+    def register(view):
+        if params is None:
+            blueprint.add_url_rule(rule, view_func=view, methods=["GET"])
+            return view
+
+        @functools.wraps(view)
+        def validated_view(**path_values):
+            values = path_values
+            if query_names and request.query_string:
+                args = request.args
+                values = {name: args[name] for name in query_names if name in args}
+                values.update(path_values)
+            try:
+                checked = params.model_validate(values)
+            except ValidationError as invalid:  # a rule the checks of api/params.py missed
+                first = invalid.errors()[0]
+                name = ".".join(str(part) for part in first["loc"])
+                raise ApiError(400, f"{name}: {first['msg']}") from None
+            return view(checked)
+
+        blueprint.add_url_rule(rule, view_func=validated_view, methods=["GET"])
+        return view
+
+    return register
+
+
+# The answers many endpoints share.
+UNAVAILABLE = error(
+    "The warehouse is unreachable (answered within 2 seconds) or the marts are not built.",
+    "the warehouse is unavailable; try again shortly",
+    503,
+)
+BAD_CUSTOMER_ID = error(
+    f"The customer id is not a whole number from 1 to {MAX_ID} (abc, -1, 0, 1.5, too large).",
+    "customer id must be a positive whole number, not 'abc'",
+    400,
+)
