@@ -1,13 +1,15 @@
-"""Each worker's copy of the live build's per-customer answers, for
-GET /api/v1/interactions/{customer_id} (no topic): answered from memory, no warehouse round trip.
+"""The live build's per-customer answers, for GET /api/v1/interactions/{customer_id} (no
+topic): answered from memory, no warehouse round trip.
 
-One statement (CUSTOMER_ANSWERS) loads every customer's answer from the mart that holds it
+One statement (CUSTOMER_ANSWERS) reads every customer's answer from the mart that holds it
 (answers_by_customer: every channel in display order, zeros included) and the build's
-data_version and built_at, in a background thread of the worker, after the
-first request that finds no copy for the live build; until it is loaded, requests are answered
-by the warehouse as before. A copy is tagged with the identity of the build it came from, and
-is used only while that build is still the live one. Invalidation comes from the build, never
-from a timer:
+data_version and built_at, streamed, into the build's answer file (api/answer_store.py): once
+per machine and build, by the first worker to need it, while the others wait for it; every
+worker then maps that file, so the answers are in memory once, whatever the number of workers.
+A worker loads the live build's answers in a background thread after the first request that
+finds none; until they are in, requests are answered by the warehouse as before. A copy is
+tagged with the identity of the build it came from, and is used only while that build is
+still the live one. Invalidation comes from the build, never from a timer:
 
 - DuckDB: the identity is the live file's (os.stat: device, inode, mtime, size), compared on
   every request (as the reader does); a build renames a new file over the live one, so the
@@ -43,11 +45,12 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from operator import itemgetter
+from pathlib import Path
 
 import psycopg
 from flask import current_app
 
-from api import queries
+from api import answer_store, config, queries
 from api.builds import NOTIFY_CHANNEL, Build, file_identity
 from api.warehouse import DuckDBReader, PostgresReader, before_close, get_reader
 
@@ -102,28 +105,30 @@ class Kept:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One build's answers: customer id -> the JSON body of its answer, rendered at load."""
+    """One build's answers: customer id -> the JSON body of its answer, rendered once per
+    build and machine into the answer file every worker maps (api/answer_store.py)."""
 
     token: object  # the build identity it is valid for (see the module docstring)
-    build: Build | None  # the build it was read from: data version and built_at
-    bodies: dict[int, bytes]
+    build: Build  # the build it was read from: data version and built_at
+    bodies: answer_store.AnswerFile
 
     @property
     def built_at(self):
-        return self.build.built_at if self.build is not None else None
+        return self.build.built_at
 
-    @classmethod
-    def from_rows(cls, token, rows: list[dict], render) -> "Snapshot | None":
-        headers = [row for row in rows if row["kind"] == "build"]
-        if not headers:  # no build_info row: nothing built
-            return None
-        bodies = {}
-        answers = (row for row in rows if row["kind"] == "customer")
-        for customer_id, counts in itertools.groupby(answers, key=itemgetter("customer_id")):
-            interactions = {row["channel"]: row["interaction_count"] for row in counts}
-            answer = {"data": {"customer_id": customer_id, "interactions": interactions}}
-            bodies[customer_id] = render(answer)
-        return cls(token, Build.from_row(headers[0]), bodies)
+
+class BuildChanged(Exception):
+    """Another build went live while the answers were being read: read them again."""
+
+
+def rendered_answers(rows, render):
+    """(customer id, body) for the customer rows of CUSTOMER_ANSWERS, in its order."""
+    for customer_id, counts in itertools.groupby(rows, key=itemgetter("customer_id")):
+        interactions = {row["channel"]: row["interaction_count"] for row in counts}
+        yield (
+            customer_id,
+            render({"data": {"customer_id": customer_id, "interactions": interactions}}),
+        )
 
 
 def renderer(app):
@@ -149,10 +154,21 @@ def get_cache() -> "AnswerCache":
         with _CREATING:
             cache = extensions.get(EXTENSION)
             if cache is None or cache.pid != os.getpid():
-                cache = AnswerCache(get_reader(), renderer(current_app))
+                reader = get_reader()
+                cache = AnswerCache(reader, renderer(current_app), answer_store_of(reader))
                 extensions[EXTENSION] = cache
                 before_close(current_app, close_cache)
     return cache
+
+
+def answer_store_of(reader) -> answer_store.AnswerStore:
+    """The answer files of the reader's warehouse, in API_ANSWER_DIR (api/config.py)."""
+    if isinstance(reader, DuckDBReader):
+        warehouse = f"duckdb:{Path(reader.path).resolve()}"
+    else:  # PostgreSQL: the server and database libpq connects to
+        names = ("PGHOST", "PGPORT", "PGDATABASE")
+        warehouse = ":".join(["postgres", *(os.environ.get(name, "") for name in names)])
+    return answer_store.AnswerStore(config.load(current_app.config).answer_dir, warehouse)
 
 
 def close_cache(app) -> None:
@@ -165,10 +181,11 @@ _CREATING = threading.Lock()
 
 
 class AnswerCache:
-    def __init__(self, reader, render):
+    def __init__(self, reader, render, store: answer_store.AnswerStore):
         self.pid = os.getpid()
         self._reader = reader
         self._render = render
+        self._store = store
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._loading = False
@@ -255,11 +272,37 @@ class AnswerCache:
             target=self._load, args=(token,), name="interactions-cache-load", daemon=True
         ).start()
 
+    def _read_snapshot(self, token) -> Snapshot | None:
+        """The live build's answers: its answer file, mapped (written first by whichever
+        worker gets there first); None when nothing is built."""
+        build = self._read_build()
+        if build is None:
+            return None
+
+        def write_answers(path):
+            rows = self._reader.stream(CUSTOMER_ANSWERS)
+            try:
+                header = next(rows, None)
+                read = Build.from_row(header if header and header["kind"] == "build" else None)
+                if read != build:
+                    raise BuildChanged(f"build {read} went live while {build} was read")
+                started = time.monotonic()
+                written = answer_store.write(path, rendered_answers(rows, self._render))
+            finally:
+                rows.close()
+            log.info(
+                "answer file %s written: %d customers in %.2f s",
+                path.name,
+                written,
+                time.monotonic() - started,
+            )
+
+        return Snapshot(token, build, self._store.open_or_write(build, write_answers))
+
     def _load(self, token):
         started = time.monotonic()
         try:
-            rows = self._reader.fetch_all(CUSTOMER_ANSWERS)
-            snapshot = Snapshot.from_rows(token, rows, self._render)
+            snapshot = self._read_snapshot(token)
         except Exception as error:  # the warehouse answers the requests meanwhile
             if self._closed:  # the app closed its reader under the load: nothing is wrong
                 log.debug("answer cache load stopped by close (%s)", error)

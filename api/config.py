@@ -4,6 +4,7 @@ A key set in the app's config (create_app(test_config)) wins over the environmen
 """
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,14 @@ DEFAULTS = {
     "API_CONNECT_TIMEOUT": "2",
     "API_STATEMENT_TIMEOUT_MS": "5000",
 }
-KEYS = ("WAREHOUSE", "DUCKDB_PATH", "INTERACTIONS_HOME", "API_DB_PASSWORD", *DEFAULTS)
+KEYS = (
+    "WAREHOUSE",
+    "DUCKDB_PATH",
+    "INTERACTIONS_HOME",
+    "API_DB_PASSWORD",
+    "API_ANSWER_DIR",
+    *DEFAULTS,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class ApiConfig:
     pool_timeout: float  # seconds a request waits for a pooled connection
     connect_timeout: int  # seconds, libpq's connect_timeout
     statement_timeout_ms: int
+    answer_dir: Path  # the answer files the workers share (api/answer_store.py)
 
 
 def load(app_config) -> ApiConfig:
@@ -54,6 +63,10 @@ def load(app_config) -> ApiConfig:
         connect_timeout=_number(int, "API_CONNECT_TIMEOUT", value("API_CONNECT_TIMEOUT"), 1),
         statement_timeout_ms=_number(
             int, "API_STATEMENT_TIMEOUT_MS", value("API_STATEMENT_TIMEOUT_MS"), 1
+        ),
+        answer_dir=Path(
+            environ.get("API_ANSWER_DIR")
+            or Path(tempfile.gettempdir()) / f"interactions-answers-{os.getuid()}"
         ),
     )
     if config.pool_max_size < config.pool_min_size:

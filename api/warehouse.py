@@ -26,6 +26,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Protocol
 
@@ -74,6 +75,8 @@ class Reader(Protocol):
 
     def fetch_all(self, query: str, **params) -> list[dict]: ...
 
+    def stream(self, query: str) -> Iterator[dict]: ...
+
     def close(self) -> None: ...
 
 
@@ -118,6 +121,8 @@ def placeholders(query: str, style: str) -> str:
     return _PARAMETER.sub(r"$\1", query)
 
 
+# Rows a stream (Reader.stream) fetches at a time.
+STREAM_ROWS = 10_000
 # Idle DuckDB cursors kept per process: one per thread that queries (a request, a cache load).
 MAX_IDLE_CURSORS = 8
 
@@ -149,6 +154,23 @@ class DuckDBReader:
             raise
         self._give_back(connection, cursor)
         return rows
+
+    def stream(self, query: str) -> Iterator[dict]:
+        """The rows of a query with no parameters, STREAM_ROWS at a time (a large answer
+        never held whole in memory)."""
+        _connection, cursor, _build = self._cursor()
+        try:
+            cursor.execute(query)
+            names = [column[0] for column in cursor.description]
+            while batch := cursor.fetchmany(STREAM_ROWS):
+                for row in batch:
+                    yield dict(zip(names, row, strict=True))
+        except duckdb.CatalogException as error:
+            raise MartsMissing(str(error)) from error
+        except duckdb.IOException as error:
+            raise WarehouseUnavailable(str(error)) from error
+        finally:
+            cursor.close()
 
     def _cursor(self):
         """The connection to the current warehouse file (reopened when a build has replaced
@@ -296,6 +318,25 @@ class PostgresReader:
             raise MartsMissing(str(error)) from error
         except errors.InsufficientPrivilege as error:
             raise MartsMissing(f"{error} (are the grants of the build applied?)") from error
+        except (PoolTimeout, psycopg.OperationalError) as error:
+            raise WarehouseUnavailable(str(error)) from error
+
+    def stream(self, query: str) -> Iterator[dict]:
+        """The rows of a query with no parameters, through a server-side cursor, STREAM_ROWS
+        at a time (a large answer never held whole in memory; each fetch is one statement
+        under statement_timeout)."""
+        try:
+            pool = self._get_pool()
+            with pool.connection(timeout=self.config.pool_timeout) as connection:
+                with (
+                    connection.transaction(),
+                    connection.cursor(name="interactions_stream") as cursor,
+                ):
+                    cursor.itersize = STREAM_ROWS
+                    cursor.execute(query)
+                    yield from cursor
+        except (errors.UndefinedTable, errors.InvalidSchemaName) as error:
+            raise MartsMissing(str(error)) from error
         except (PoolTimeout, psycopg.OperationalError) as error:
             raise WarehouseUnavailable(str(error)) from error
 

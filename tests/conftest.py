@@ -10,6 +10,16 @@ from tests.warehouses import build_warehouse, copy_project, postgres_database
 WAREHOUSES = ["duckdb", "postgres"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def answer_files(tmp_path_factory):
+    """The answer files of every API the tests start (in process or served) go to a folder
+    of this session's, not to the system's temporary folder."""
+    folder = tmp_path_factory.mktemp("answers")
+    folder.chmod(0o700)
+    with mock.patch.dict(os.environ, {"API_ANSWER_DIR": str(folder)}):
+        yield folder
+
+
 @pytest.fixture(scope="session", params=WAREHOUSES)
 def sample_warehouse(request, tmp_path_factory):
     """The sample seeds built by dbt on one warehouse (each test runs on both).

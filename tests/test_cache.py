@@ -40,6 +40,7 @@ SAMPLE = {
     12: {"Email": 0, "Call": 0, "Bird": 0},
 }
 LOADED = re.compile(r"answer cache: (\d+) customers of the build")
+WRITTEN = re.compile(r"answer file \S+ written: (\d+) customers")
 
 
 def wait_for(predicate, seconds, step=0.01):
@@ -91,12 +92,12 @@ def test_cached_answers_run_no_sql_and_equal_the_warehouse(sample, app, client):
         topic = client.get("/api/v1/interactions/4?topic=Unknown")
         assert topic.get_json()["data"]["interactions"] == SAMPLE[4]
         assert len(calls) == 1  # a topic filter asks the warehouse
-    assert list(json.loads(cache._snapshot.bodies[1])["data"]["interactions"]) == [
+    assert list(json.loads(cache._snapshot.bodies.get(1))["data"]["interactions"]) == [
         "Email",
         "Call",
         "Bird",
     ]
-    assert sorted(cache._snapshot.bodies) == sorted(SAMPLE)  # every customer, no other
+    assert list(cache._snapshot.bodies) == sorted(SAMPLE)  # every customer, no other
 
 
 KEPT_PATHS = [
@@ -234,12 +235,22 @@ def loads_logged(server) -> int:
     return len(LOADED.findall(server.log()))
 
 
+def answer_files(folder) -> list[str]:
+    return sorted(path.name for path in folder.glob("*.answers"))
+
+
 def serve_rebuild_and_check(environ, home, tmp_path, next_request_exact):
+    folder = tmp_path / "answers"
+    environ = {**environ, "API_ANSWER_DIR": str(folder)}
     server = ApiServer(environ, tmp_path / "gunicorn.log", workers=2)
     try:
-        # Both workers load their copy (fresh connections land on either worker).
+        # Both workers load their copy (fresh connections land on either worker): one answer
+        # file, written by one of them, mapped by both.
         assert wait_for(lambda: answer(server, 2) == SAMPLE[2] and loads_logged(server) >= 2, 30)
         assert all(answer(server, 2) == SAMPLE[2] for _ in range(20))
+        first_files = answer_files(folder)
+        assert len(first_files) == 1
+        assert len(WRITTEN.findall(server.log())) == 1
         landed = interactions_landed(server)
         assert [interactions_landed(server) for _ in range(20)] == [landed] * 20
         give_customer_2_two_calls(home)
@@ -267,9 +278,13 @@ def serve_rebuild_and_check(environ, home, tmp_path, next_request_exact):
         assert answers == [new] * 16
         assert landings == [landed + 2] * 16
         assert [answer(server, 2) for _ in range(20)] == [new] * 20
-        # Both workers load the new build's copy, and answer from it.
+        # Both workers load the new build's copy, and answer from it: the new build's file
+        # (written once) in place of the old one.
         assert wait_for(lambda: answer(server, 2) == new and loads_logged(server) >= 4, 30)
         assert [answer(server, 2) for _ in range(20)] == [new] * 20
+        assert len(WRITTEN.findall(server.log())) == 2
+        files = answer_files(folder)
+        assert len(files) == 1 and files != first_files, (first_files, files)
         assert answer(server, 1) == SAMPLE[1]
     finally:
         server.stop()
