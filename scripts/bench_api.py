@@ -22,6 +22,12 @@ other read endpoint at 1M. A benchmark, not a test: the goals are, at 1M on both
 ratio of at least 0.85 and a p99 of at most 5 ms for the cached endpoint (and a 1M latency at
 most 1.2 times the 10k latency), and a ratio of at least 0.5 and a p99 of at most 10 ms for
 every other endpoint; each line says met or not, and the exit status whether all were.
+
+Memory (issue 15, goal 2): once every worker has loaded the answers, the API's memory, all its
+processes together (the sum of their proportional set sizes: the answer file the workers map
+counts once; the summed resident sets are printed too), at each size, the third with the
+Customers sheet at Excel's row limit (1,048,575 customers, 1M interactions); the goal: at most
+1.5 times the memory at 10k interactions plus the size of the answer file.
 """
 
 import json
@@ -48,7 +54,12 @@ BENCH = bench_import.BENCH
 SIZES = {  # name: (customers, interactions, workbook)
     "10k": (1_000, 10_000, BENCH / "interactions-10k.xlsx"),
     "1M": (bench_import.CUSTOMERS, bench_import.INTERACTIONS, bench_import.WORKBOOK),
+    # The Customers sheet at Excel's row limit: the memory goal (and the cached endpoint).
+    "1M-cust": (1_048_575, bench_import.INTERACTIONS, BENCH / "interactions-1m-customers.xlsx"),
 }
+MEMORY_BASE_SIZE = "10k"
+MEMORY_SIZE = "1M-cust"
+TARGET_MEMORY_GROWTH = 1.5  # the API's memory at MEMORY_SIZE <= 1.5 x at 10k + the answer file
 WORKERS = "2"
 THREADS_PER_WORKER = "2"  # the gthread ceiling candidate's threads per worker
 CONNECTIONS = 8
@@ -137,7 +148,7 @@ def new_connection_app():
 
 
 def pg_database(warehouse_size: str) -> str:
-    return f"interactions_bench_api_{warehouse_size.lower()}"
+    return f"interactions_bench_api_{warehouse_size.lower().replace('-', '_')}"
 
 
 def prepare(warehouse: str, size: str) -> dict[str, str]:
@@ -153,6 +164,10 @@ def prepare(warehouse: str, size: str) -> dict[str, str]:
         "DUCKDB_PATH": str(home / "warehouse" / "interactions.duckdb"),
     }
     env.pop("API_KEY_HASHES", None)
+    answers = BENCH / f"answers-{warehouse}-{size}"
+    shutil.rmtree(answers, ignore_errors=True)
+    answers.mkdir(mode=0o700)
+    env["API_ANSWER_DIR"] = str(answers)
     if warehouse == "postgres":
         env["PGDATABASE"] = pg_database(size)
         with psycopg.connect(dbname="postgres", autocommit=True) as connection:
@@ -332,6 +347,46 @@ def warm_up(server: Server, customers: int, script_dir: Path):
     raise RuntimeError(f"the API workers did not load their answer cache; see {server.log}")
 
 
+def server_memory_kb(pid: int) -> tuple[int, int]:
+    """The API's memory, all its processes (the master and every worker) together, in kB:
+    the sum of their proportional set sizes (a page shared by n processes counts 1/n in each:
+    the answer file every worker maps counts once) and the sum of their resident sets."""
+    pids = list(bench_import.process_tree(pid))
+    pss = sum(bench_import.proc_kb(current, "smaps_rollup", "Pss") for current in pids)
+    rss = sum(bench_import.proc_kb(current, "smaps_rollup", "Rss") for current in pids)
+    return pss, rss
+
+
+@dataclass
+class Memory:
+    warehouse: str
+    size: str
+    customers: int
+    pss_mb: float
+    rss_mb: float
+    answer_file_mb: float
+
+
+def measure_memory(server: Server, warehouse: str, size: str, env: dict[str, str]) -> Memory:
+    pss, rss = server_memory_kb(server.process.pid)
+    files = list(Path(env["API_ANSWER_DIR"]).glob("*.answers"))
+    memory = Memory(
+        warehouse,
+        size,
+        SIZES[size][0],
+        pss / 1024,
+        rss / 1024,
+        sum(path.stat().st_size for path in files) / 2**20,
+    )
+    print(
+        f"  memory    {warehouse:<9} {size:<7} {memory.customers:>9,} customers: "
+        f"{memory.pss_mb:,.0f} MB (proportional, all processes), {memory.rss_mb:,.0f} MB "
+        f"(resident, summed), answer file {memory.answer_file_mb:,.1f} MB ({len(files)} file)",
+        flush=True,
+    )
+    return memory
+
+
 def table(results: list[Result], ceilings: list[float]) -> str:
     """One row per measured server; each ratio is to the ceiling run just before it."""
     lines = [
@@ -345,6 +400,20 @@ def table(results: list[Result], ceilings: list[float]) -> str:
             f"| {r.name} | {r.warehouse} | {r.size} | `{r.endpoint}` | "
             f"{r.requests_per_second:,.0f} | "
             f"{r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests_per_second / r.ceiling:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def memory_table(memories: list[Memory]) -> str:
+    lines = [
+        "| warehouse | data | customers | memory, all processes (PSS) | resident, summed (RSS) "
+        "| answer file |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for m in memories:
+        lines.append(
+            f"| {m.warehouse} | {m.size} | {m.customers:,} | {m.pss_mb:,.0f} MB | "
+            f"{m.rss_mb:,.0f} MB | {m.answer_file_mb:,.1f} MB |"
         )
     return "\n".join(lines)
 
@@ -378,6 +447,7 @@ def main() -> int:
         big = SIZES["1M"][0]
 
         results = []
+        memories = []
         ceiling_server = fastest_ceiling(base_env, logs, big, seconds, script_dir, results)
 
         def measure_paired(name, warehouse, size, server, customers, endpoint=CACHED, topics=()):
@@ -397,6 +467,7 @@ def main() -> int:
                 server = Server([interactions_cli, "serve"], env, log)
                 try:
                     warm_up(server, customers, script_dir)
+                    memories.append(measure_memory(server, warehouse, size, env))
                     measure_paired("api", warehouse, size, server, customers)
                     if size == "1M":  # every other read endpoint, at the large size
                         topics = served_topics(server)
@@ -427,8 +498,21 @@ def main() -> int:
         f"\nceiling runs: {', '.join(f'{c:,.0f}' for c in ceilings)} req/s; "
         f"load average now {os.getloadavg()[0]:.1f}; {time.monotonic() - started:.0f} s in all"
     )
+    print()
+    print(memory_table(memories))
     met = True
     for warehouse in warehouses:
+        memory = {m.size: m for m in memories if m.warehouse == warehouse}
+        base, large = memory[MEMORY_BASE_SIZE], memory[MEMORY_SIZE]
+        limit = TARGET_MEMORY_GROWTH * base.pss_mb + large.answer_file_mb
+        ok = large.pss_mb <= limit
+        met &= ok
+        print(
+            f"{warehouse}: memory at {large.customers:,} customers {large.pss_mb:,.0f} MB "
+            f"(<= {TARGET_MEMORY_GROWTH} x {base.pss_mb:,.0f} MB at {base.customers:,} + the "
+            f"answer file {large.answer_file_mb:,.0f} MB = {limit:,.0f}): "
+            f"{'met' if ok else 'NOT met'}"
+        )
         cached = [r for r in results if r.name == "api" and r.endpoint == CACHED]
         api = {r.size: r for r in cached if r.warehouse == warehouse}
         ratio = api["1M"].requests_per_second / api["1M"].ceiling

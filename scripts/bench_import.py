@@ -100,20 +100,33 @@ def copy_project(home: Path) -> Path:
     return home
 
 
-def process_tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in kB (from /proc)."""
-    total = 0
+def process_tree(pid: int):
+    """A process and all its descendants: the pids that are still there (from /proc)."""
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending += [int(child) for child in (task / "children").read_text().split()]
-        except (OSError, AttributeError):
+        except OSError:
             continue
-    return total
+        yield current
+
+
+def proc_kb(pid: int, file: str, field: str) -> int:
+    """A kB figure of /proc/<pid>/<file> (status: VmRSS; smaps_rollup: Pss, Rss); 0 once the
+    process is gone."""
+    try:
+        text = Path(f"/proc/{pid}/{file}").read_text()
+    except OSError:
+        return 0
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
+    return int(match.group(1)) if match else 0
+
+
+def process_tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in kB."""
+    return sum(proc_kb(current, "status", "VmRSS") for current in process_tree(pid))
 
 
 def run_measured(command: list[str], env: dict[str, str]) -> tuple[int, str, float, int]:
