@@ -34,7 +34,7 @@ import duckdb
 import psycopg
 from flask import current_app
 from psycopg import errors
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from api import config as config_module
@@ -75,7 +75,7 @@ class Reader(Protocol):
 
     def fetch_all(self, query: str, **params) -> list[dict]: ...
 
-    def stream(self, query: str) -> Iterator[dict]: ...
+    def stream(self, query: str) -> Iterator[tuple]: ...
 
     def close(self) -> None: ...
 
@@ -155,16 +155,14 @@ class DuckDBReader:
         self._give_back(connection, cursor)
         return rows
 
-    def stream(self, query: str) -> Iterator[dict]:
-        """The rows of a query with no parameters, STREAM_ROWS at a time (a large answer
-        never held whole in memory)."""
+    def stream(self, query: str) -> Iterator[tuple]:
+        """The rows of a query with no parameters, as tuples, STREAM_ROWS at a time (a large
+        answer never held whole in memory)."""
         _connection, cursor, _build = self._cursor()
         try:
             cursor.execute(query)
-            names = [column[0] for column in cursor.description]
             while batch := cursor.fetchmany(STREAM_ROWS):
-                for row in batch:
-                    yield dict(zip(names, row, strict=True))
+                yield from batch
         except duckdb.CatalogException as error:
             raise MartsMissing(str(error)) from error
         except duckdb.IOException as error:
@@ -194,6 +192,17 @@ class DuckDBReader:
             cursor = connection.cursor()
             cursor.execute("use warehouse")
         return connection, cursor, build
+
+    def drop_cached_blocks(self) -> None:
+        """Let go of the connection, and with it the table blocks its queries have cached
+        (DuckDB keeps every block it has read, up to its memory limit): the next query opens
+        the file anew. A query running on it meanwhile keeps it until that query ends."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._connection = None
+            self._identity = None
+        for cursor in idle:
+            cursor.close()
 
     def _give_back(self, connection, cursor) -> None:
         """A cursor whose query went well is kept for the next one (a new cursor and its
@@ -321,16 +330,16 @@ class PostgresReader:
         except (PoolTimeout, psycopg.OperationalError) as error:
             raise WarehouseUnavailable(str(error)) from error
 
-    def stream(self, query: str) -> Iterator[dict]:
-        """The rows of a query with no parameters, through a server-side cursor, STREAM_ROWS
-        at a time (a large answer never held whole in memory; each fetch is one statement
-        under statement_timeout)."""
+    def stream(self, query: str) -> Iterator[tuple]:
+        """The rows of a query with no parameters, as tuples, through a server-side cursor,
+        STREAM_ROWS at a time (a large answer never held whole in memory; each fetch is one
+        statement under statement_timeout)."""
         try:
             pool = self._get_pool()
             with pool.connection(timeout=self.config.pool_timeout) as connection:
                 with (
                     connection.transaction(),
-                    connection.cursor(name="interactions_stream") as cursor,
+                    connection.cursor(name="interactions_stream", row_factory=tuple_row) as cursor,
                 ):
                     cursor.itersize = STREAM_ROWS
                     cursor.execute(query)

@@ -4,7 +4,10 @@ A fake reader stands in for the warehouse, so these tests also show which reques
 reach it (bad input is refused before any SQL)."""
 
 import logging
+import os
+import tempfile
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -309,12 +312,15 @@ def test_config_defaults_and_overrides(monkeypatch, tmp_path):
         pool_timeout=1.5,
         connect_timeout=2,
         statement_timeout_ms=5000,
+        answer_dir=Path(tempfile.gettempdir()) / f"interactions-answers-{os.getuid()}",
     )
     monkeypatch.setenv("API_POOL_MAX_SIZE", "8")
+    monkeypatch.setenv("API_ANSWER_DIR", str(tmp_path / "answers"))
     monkeypatch.setenv("API_DB_PASSWORD", "s3cret")
     loaded = config.load({"WAREHOUSE": "postgres", "API_POOL_TIMEOUT": 0.5})
     assert (loaded.warehouse, loaded.pool_max_size, loaded.pool_timeout) == ("postgres", 8, 0.5)
     assert loaded.db_password == "s3cret"
+    assert loaded.answer_dir == tmp_path / "answers"
 
 
 @pytest.mark.parametrize(
