@@ -1,11 +1,12 @@
 """The live build's per-customer answers, for GET /api/v1/interactions/{customer_id} (no
 topic): answered from memory, no warehouse round trip.
 
-One statement (CUSTOMER_ANSWERS) reads every customer's answer from the mart that holds it
-(answers_by_customer: every channel in display order, zeros included) and the build's
-data_version and built_at, streamed, into the build's answer file (api/answer_store.py): once
-per machine and build, by the first worker to need it, while the others wait for it; every
-worker then maps that file, so the answers are in memory once, whatever the number of workers.
+One statement (CUSTOMER_ANSWERS) streams every customer's answer from the mart that holds it
+(answers_by_customer: every channel in display order, zeros included) into the build's answer
+file (api/answer_store.py), the live build (data_version and built_at) read before and after
+it: once per machine and build, by the first worker to need it, while the others wait for it;
+every worker then maps that file, so the answers are in memory once, whatever the number of
+workers.
 A worker loads the live build's answers in a background thread after the first request that
 finds none; until they are in, requests are answered by the warehouse as before. A copy is
 tagged with the identity of the build it came from, and is used only while that build is
@@ -158,18 +159,14 @@ def _body(customer_id, keys, counts) -> bytes:
 
 
 def renderer(app):
-    """render(answer) -> the body Flask sends for `answer` (app.json.response), computed
-    directly with the compact separators when that gives the same bytes (much faster)."""
+    """render(answer) -> the body Flask sends for `answer` (app.json.response): the reference
+    every body of the answer file is checked against (rendered_answers)."""
     provider = app.json
 
     def flask_body(answer):
         return provider.response(answer).get_data()
 
-    def compact_body(answer):
-        return (provider.dumps(answer, separators=(",", ":")) + "\n").encode()
-
-    probe = {"data": {"customer_id": 1, "interactions": {"Email": 1, "Call": 0}}}
-    return compact_body if compact_body(probe) == flask_body(probe) else flask_body
+    return flask_body
 
 
 def get_cache() -> "AnswerCache":

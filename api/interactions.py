@@ -2,7 +2,7 @@
 
 Every channel of dim_channels is in every answer, in display order: the marts hold the answers
 zeros included (dbt_project/models/marts/answers). A customer's counts for every topic come
-from this worker's copy of the live build's answers when it has one (api/cache.py), else from
+from the live build's answer file when this worker has mapped it (api/cache.py), else from
 the warehouse.
 """
 
