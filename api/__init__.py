@@ -27,6 +27,7 @@ def create_app(test_config=None):
         data_version,
         errors,
         health,
+        imports,
         interactions,
         openapi,
         protocol,
@@ -42,7 +43,7 @@ def create_app(test_config=None):
     errors.register(app)
     website.register(app)
     data_version.register(app)  # X-Data-Version, ETag and 304 on the answers read from the data
-    modules = (health, interactions, customers, versions, data_quality, reference, openapi)
+    modules = (health, interactions, customers, versions, imports, data_quality, reference, openapi)
     for module in modules:
         app.register_blueprint(module.bp)
     return app

@@ -86,6 +86,16 @@ def write(path: Path, answers) -> int:
     return len(ids)
 
 
+def private_folder(folder: Path, why: str) -> None:
+    """Make `folder` (mode 700) or check that it belongs to this user alone."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = folder.stat()
+    if status.st_uid != os.getuid() or status.st_mode & 0o077:
+        raise PermissionError(
+            f"{folder} must belong to this user and be private to it (mode 700): {why}"
+        )
+
+
 class AnswerStore:
     """The folder of one warehouse's answer files (made private to this user)."""
 
@@ -116,13 +126,7 @@ class AnswerStore:
             return AnswerFile(path)
 
     def _make_folder(self):
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        status = self.folder.stat()
-        if status.st_uid != os.getuid() or status.st_mode & 0o077:
-            raise PermissionError(
-                f"{self.folder} must belong to this user and be private to it (mode 700): "
-                "another user could otherwise write the answers the API sends"
-            )
+        private_folder(self.folder, "another user could otherwise write the answers the API sends")
 
     def _remove_others(self, keep: Path):
         for other in self.folder.glob(f"{self.prefix}-*"):

@@ -24,6 +24,7 @@ KEYS = (
     "INTERACTIONS_HOME",
     "API_DB_PASSWORD",
     "API_ANSWER_DIR",
+    "API_PREVIEW_DIR",
     *DEFAULTS,
 )
 
@@ -40,6 +41,7 @@ class ApiConfig:
     connect_timeout: int  # seconds, libpq's connect_timeout
     statement_timeout_ms: int
     answer_dir: Path  # the answer files the workers share (api/answer_store.py)
+    preview_dir: Path  # the uploaded workbooks waiting to be published (api/previews.py)
 
 
 def load(app_config) -> ApiConfig:
@@ -67,6 +69,10 @@ def load(app_config) -> ApiConfig:
         answer_dir=Path(
             environ.get("API_ANSWER_DIR")
             or Path(tempfile.gettempdir()) / f"interactions-answers-{os.getuid()}"
+        ),
+        preview_dir=Path(
+            environ.get("API_PREVIEW_DIR")
+            or Path(tempfile.gettempdir()) / f"interactions-previews-{os.getuid()}"
         ),
     )
     if config.pool_max_size < config.pool_min_size:

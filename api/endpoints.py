@@ -11,6 +11,7 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 
 from api import schemas
+from api.auth import require_admin
 from api.errors import ApiError
 from api.params import MAX_ID, Params
 
@@ -45,23 +46,42 @@ class Endpoint:
     params: type[Params] | None = None
     tags: tuple[str, ...] = ("api",)
     path_names: frozenset[str] = field(default=frozenset())
+    method: str = "GET"
+    # The OpenAPI requestBody of a POST (its content), or None.
+    body: dict | None = None
+    admin: bool = False  # it changes data: an admin key is checked before anything else
 
 
-def endpoint(blueprint, rule, *, params=None, **declaration):
-    """Register the decorated function as the GET view of `rule` on `blueprint`, its
-    parameters validated by the `params` model, and declare it (Endpoint's fields)."""
+def endpoint(blueprint, rule, *, params=None, method="GET", admin=False, **declaration):
+    """Register the decorated function as the `method` view of `rule` on `blueprint` (GET
+    by default), its parameters validated by the `params` model, and declare it (Endpoint's
+    fields). `admin`: the request needs an admin key (api/auth.py), checked before the
+    parameters, so a caller who may not change data learns nothing more than 403."""
     template = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", (blueprint.url_prefix or "") + rule)
     path_names = frozenset(re.findall(r"\{([^}]+)\}", template))
-    ENDPOINTS.append(Endpoint(template, params=params, path_names=path_names, **declaration))
+    ENDPOINTS.append(
+        Endpoint(
+            template,
+            params=params,
+            path_names=path_names,
+            method=method,
+            admin=admin,
+            **declaration,
+        )
+    )
     query_names = tuple(set(params.model_fields) - path_names) if params else ()
 
     def register(view):
-        if params is None:
-            blueprint.add_url_rule(rule, view_func=view, methods=["GET"])
+        if params is None and not admin:
+            blueprint.add_url_rule(rule, view_func=view, methods=[method])
             return view
 
         @functools.wraps(view)
         def validated_view(**path_values):
+            if admin:
+                require_admin()
+            if params is None:
+                return view()
             values = path_values
             if query_names and request.query_string:
                 args = request.args
@@ -75,7 +95,7 @@ def endpoint(blueprint, rule, *, params=None, **declaration):
                 raise ApiError(400, f"{name}: {first['msg']}") from None
             return view(checked)
 
-        blueprint.add_url_rule(rule, view_func=validated_view, methods=["GET"])
+        blueprint.add_url_rule(rule, view_func=validated_view, methods=[method])
         return view
 
     return register
@@ -91,4 +111,9 @@ BAD_CUSTOMER_ID = error(
     f"The customer id is not a whole number from 1 to {MAX_ID} (abc, -1, 0, 1.5, too large).",
     "customer id must be a positive whole number, not 'abc'",
     400,
+)
+ADMIN_ONLY = error(
+    "An admin key is needed: the key sent may only read, or API keys are off (API_KEY_HASHES).",
+    "this needs an admin API key; the key sent may only read",
+    403,
 )

@@ -11,8 +11,17 @@ from flask import Blueprint
 from pydantic.json_schema import models_json_schema
 
 # The routes' modules declare their endpoints on import.
-from api import customers, data_quality, health, interactions, reference, schemas, versions  # noqa: F401
-from api.endpoints import ENDPOINTS, Answer, endpoint, error
+from api import (  # noqa: F401
+    customers,
+    data_quality,
+    health,
+    imports,
+    interactions,
+    reference,
+    schemas,
+    versions,
+)
+from api.endpoints import ADMIN_ONLY, ENDPOINTS, Answer, endpoint, error
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 OPENAPI_PATH = "/api/v1/openapi.json"
@@ -39,8 +48,9 @@ INTERNAL = error(
     500,
 )
 DEFAULT = error(
-    "Any other error: 405 for a method other than GET, HEAD and OPTIONS (with an Allow "
-    "header); 404 for a path with an empty segment (//); what the server rejects before "
+    "Any other error: 405 for a method the path does not answer (with an Allow header: "
+    "GET, HEAD, OPTIONS on the read paths, OPTIONS, POST on the admin ones); 404 for a "
+    "path with an empty segment (//); what the server rejects before "
     "reading the request: 400 (malformed), 414 (a request line over 4094 bytes), 431 (a "
     "header field over 8190 bytes, or over 100 fields).",
     "method POST is not allowed on /api/v1/channels (allowed: GET, HEAD, OPTIONS)",
@@ -116,12 +126,15 @@ def _parameters(declared) -> list[dict]:
 
 
 def _operation(declared, schema_refs) -> dict:
-    """The GET operation of one declared endpoint, with what its kind of path shares."""
+    """The operation of one declared endpoint, with what its kind of path shares."""
     is_api = declared.path.startswith("/api/")
-    versioned = is_api and declared.path != OPENAPI_PATH  # answered from the data
+    # answered from the data: the GETs of /api/ but this document
+    versioned = is_api and declared.path != OPENAPI_PATH and declared.method == "GET"
     responses = {}
     if is_api:
         responses["401"] = _response(UNAUTHORIZED, schema_refs)
+    if declared.admin:
+        responses["403"] = _response(ADMIN_ONLY, schema_refs)
     for status, answer in declared.responses.items():
         if status == 200 and versioned:
             responses["200"] = _response(answer, schema_refs, VERSION_HEADERS)
@@ -144,16 +157,20 @@ def _operation(declared, schema_refs) -> dict:
         "parameters": [*_parameters(declared), *([IF_NONE_MATCH] if versioned else [])],
         "responses": responses,
     }
+    if declared.body is not None:
+        operation["requestBody"] = declared.body
     if is_api:
         operation["security"] = SECURITY
-    return {"get": operation}
+    return operation
 
 
 INFO = {
     "title": "Customer interactions API",
     "version": "1.0.0",
-    "description": "Read-only answers from the marts: how many times each customer "
-    "talked to us on each channel, about each topic. Every error is JSON "
+    "description": "Answers from the marts: how many times each customer "
+    "talked to us on each channel, about each topic; and, with an admin key, the "
+    "POST paths that change the data (upload a workbook and preview it, publish it, roll "
+    "back to a kept version). Every error is JSON "
     '{"error": {"status": N, "message": "..."}} (the legacy stats 404 excepted); '
     "every response carries an X-Request-ID header. Every answer read from the data "
     "(the 200s and 304s of /api/ but this document, the 404s that say a customer or "
@@ -164,8 +181,9 @@ INFO = {
     "If-None-Match, and while the data has not changed the answer is a 304 with no "
     "body. Every path also answers HEAD (the GET's status and headers, no body) and "
     "OPTIONS (204, no body, Allow: GET, HEAD, OPTIONS; no CORS headers: the website "
-    "is served from the API's origin); with API keys on, /api/ needs the key for them "
-    "as for GET. Any other method is a 405 with the same Allow header.",
+    "is served from the API's origin); the POST paths answer OPTIONS with Allow: OPTIONS, "
+    "POST. With API keys on, /api/ needs the key for them as for GET. Any other method is a "
+    "405 with the same Allow header.",
 }
 HEADERS = {
     "X-Request-ID": {
@@ -201,6 +219,14 @@ HEADERS = {
 }
 
 
+def _paths(schema_refs) -> dict:
+    paths = {}
+    for declared in ENDPOINTS:
+        operation = _operation(declared, schema_refs)
+        paths.setdefault(declared.path, {})[declared.method.lower()] = operation
+    return paths
+
+
 @functools.cache
 def document() -> dict:
     models = {schemas.Error} | {
@@ -220,7 +246,7 @@ def document() -> dict:
             {"name": "legacy", "description": "Kept for the callers of the old API."},
             {"name": "operations", "description": "Health, readiness, this document."},
         ],
-        "paths": {declared.path: _operation(declared, schema_refs) for declared in ENDPOINTS},
+        "paths": _paths(schema_refs),
         "components": {
             "securitySchemes": SECURITY_SCHEMES,
             "schemas": definitions["$defs"],

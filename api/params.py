@@ -142,3 +142,24 @@ class SheetParams(Params):
     table_name: str = Field(
         description="customers, interactions or products.", examples=["customers"]
     )
+
+
+class PreviewParams(Params):
+    preview_id: str = Field(
+        description="The preview_id of POST /api/v1/imports' answer.",
+        examples=["0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f"],
+    )
+
+
+class VersionParams(Params):
+    version: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=MAX_ID,
+            description="A kept version's number (GET /api/v1/versions).",
+            examples=[1],
+            json_schema_extra={"format": "int64"},
+        ),
+        _id("version"),
+    ]

@@ -5,8 +5,9 @@
   from the client's Host header. Here a path with an empty segment is a 404 like any unknown
   path: never answered under another spelling, never redirected.
 - HEAD is GET without the body: the same status and headers (Flask's own).
-- OPTIONS is 204 No Content with `Allow: GET, HEAD, OPTIONS` (no CORS: the website is served
-  from the API's own origin). Any other method is 405 JSON with the same Allow (api/errors.py).
+- OPTIONS is 204 No Content with `Allow: GET, HEAD, OPTIONS` (`Allow: OPTIONS, POST` on the
+  admin routes, api/imports.py; no CORS: the website is served from the API's own origin).
+  Any other method is 405 JSON with the same Allow (api/errors.py).
   With API keys on, /api/ routes need the key for HEAD and OPTIONS as for GET.
 """
 

@@ -69,6 +69,36 @@ class CustomerTypeInteractions(Body):
     data: CustomerTypeCounts
 
 
+Month = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+
+
+class MonthlyCounts(RootModel[dict[Month, ChannelCounts]]):
+    """Interactions per month ('YYYY-MM', in order, none missing) per channel."""
+
+
+class CustomerMonthlyCounts(Body):
+    customer_id: CustomerId
+    months: MonthlyCounts = Field(
+        description="Every month from the customer's first interaction to their last (about "
+        "the topic, when one is given), zero-filled; empty when there is none."
+    )
+
+
+class CustomerMonthly(Body):
+    data: CustomerMonthlyCounts
+
+
+class CustomerTypeMonthlyCounts(Body):
+    customer_types: dict[str, MonthlyCounts] = Field(
+        description="Every customer type, by name, 'Unknown' included; each over the same "
+        "months, from the first interaction of any customer to the last, zero-filled."
+    )
+
+
+class CustomerTypeMonthly(Body):
+    data: CustomerTypeMonthlyCounts
+
+
 class Customer(Body):
     customer_id: CustomerId
     occupation: str = Field(description="'Unknown' when blank or unlisted.")
@@ -189,3 +219,104 @@ class OpenApiDocument(BaseModel):
     openapi: str
     info: dict[str, Any]
     paths: dict[str, Any]
+
+
+# --- the admin endpoints: an upload's preview, a publish, a rollback ---
+
+
+class CustomerChange(Body):
+    customer_id: CustomerId
+    occupation: list[str | None] = Field(description="[live, new].", min_length=2, max_length=2)
+    customer_type: list[str | None] = Field(description="[live, new].", min_length=2, max_length=2)
+
+
+class CustomerDiff(Body):
+    live: Count
+    new: Count
+    added: Count
+    removed: Count
+    changed: Count
+    added_ids: list[CustomerId] = Field(description="The first 100 customers added.")
+    removed_ids: list[CustomerId] = Field(description="The first 100 customers removed.")
+    changed_rows: list[CustomerChange] = Field(description="The first 100 customers changed.")
+
+
+class ChannelDiff(Body):
+    channel: str
+    live: Count
+    new: Count
+
+
+class InteractionDiff(Body):
+    live: Count = Field(description="Interactions counted in the live version.")
+    new: Count = Field(description="Interactions counted in the workbook.")
+    added: Count
+    removed: Count
+    by_channel: list[ChannelDiff]
+
+
+class ReasonDiff(Body):
+    sheet: str
+    reason: str
+    live: Count
+    new: Count
+
+
+class TopicDiff(Body):
+    added: list[str]
+    removed: list[str]
+
+
+class Diff(Body):
+    """What the workbook changes against the live version (`interactions import --preview`)."""
+
+    live_version: int | None = Field(description="The live version (null: nothing is live).")
+    customers: CustomerDiff
+    interactions: InteractionDiff
+    quarantined: list[ReasonDiff] = Field(description="Rows quarantined by sheet and reason.")
+    topics: TopicDiff
+
+
+class QuarantineExample(Body):
+    sheet_row: int = Field(ge=1, description="The row's number in the workbook's sheet.")
+    values: str = Field(description="The row's cells as landed.")
+
+
+class QuarantineReasonRows(Body):
+    sheet: str = Field(description="The workbook's sheet.")
+    reason: str
+    rows: Count
+    examples: list[QuarantineExample] = Field(description="The first three rows.")
+
+
+class Quarantined(Body):
+    rows: Count = Field(description="Rows quarantined, all sheets.")
+    by_reason: list[QuarantineReasonRows]
+
+
+class ImportPreview(Body):
+    preview_id: str | None = Field(
+        description="Publish it with POST /api/v1/imports/{preview_id}/publish within an hour; "
+        "null when it would not go live (nothing to publish)."
+    )
+    would_go_live: bool = Field(
+        description="Every check passed: publishing makes it the live version."
+    )
+    diff: Diff | None = Field(description="Null when the workbook failed before dbt passed.")
+    quarantined: Quarantined | None = Field(description="Null, as diff.")
+    message: str = Field(
+        description="What publishing would do, or why it would not go live (the importer's "
+        "message)."
+    )
+
+
+class ImportPreviewAnswer(Body):
+    data: ImportPreview
+
+
+class LiveVersion(Body):
+    version: int = Field(ge=1, description="The version now live.")
+
+
+class LiveVersionAnswer(Body):
+    data: LiveVersion

@@ -3,10 +3,11 @@ version number, descending): marts.data_versions, which every build writes."""
 
 from flask import Blueprint, url_for
 
-from api import queries, schemas
+from api import commands, queries, schemas
 from api.data_version import fetch_answer
 from api.endpoints import UNAVAILABLE, Answer, endpoint, error
-from api.params import DEFAULT_LIMIT, MAX_LIMIT, VersionPageParams
+from api.errors import ApiError
+from api.params import DEFAULT_LIMIT, MAX_LIMIT, VersionPageParams, VersionParams
 from api.timestamps import iso_utc
 from api.warehouse import get_reader
 
@@ -77,3 +78,38 @@ def list_versions(params):
         "data": versions,
         "page": {"limit": limit, "next_cursor": next_cursor, "next": next_url},
     }
+
+
+@endpoint(
+    bp,
+    "/<version>/rollback",
+    params=VersionParams,
+    method="POST",
+    admin=True,
+    operation_id="rollbackVersion",
+    summary="Make a kept version live again",
+    description="Builds kept version N from its kept seeds and makes it live atomically "
+    "(`interactions rollback N`); nothing is deleted and no new version is made. Needs an "
+    "admin key.",
+    responses={
+        200: Answer("The version now live.", schemas.LiveVersionAnswer, {"data": {"version": 1}}),
+        400: error(
+            "A version that is not a whole number from 1.",
+            "version must be a positive whole number, not 'x'",
+            400,
+        ),
+        404: error(
+            "The version is not kept.",
+            "version 9 is not kept (kept: 1, 2, 3); nothing changed",
+            404,
+        ),
+    },
+)
+def rollback_version(params):
+    outcome = commands.run("rollback", str(params.version))
+    answer = outcome.answer
+    if answer is None:
+        raise RuntimeError(f"interactions rollback failed: {outcome.stderr[-500:]}")
+    if answer["version"] is None:
+        raise ApiError(404, answer["message"])
+    return {"data": {"version": answer["version"]}}

@@ -72,17 +72,25 @@ class BuildResult:
 
 
 # A test-only hook (tests/test_kill.py): INTERACTIONS_PAUSE_AT=<stage> makes a build print
-# "paused at <stage>" and wait there, so a test can SIGKILL the command at that moment.
+# "paused at <stage>" and wait there, so a test can SIGKILL the command at that moment; with
+# INTERACTIONS_PAUSE_NOTE=<file> the line is also appended to that file (for a command whose
+# output the test cannot read: one the API runs).
 PAUSE_VARIABLE = "INTERACTIONS_PAUSE_AT"
+PAUSE_NOTE_VARIABLE = "INTERACTIONS_PAUSE_NOTE"
 
 
 def pause_point(stage: str, detail: str = "") -> None:
     if os.environ.get(PAUSE_VARIABLE) == stage:
-        print(f"paused at {stage}{detail}", flush=True)
+        line = f"paused at {stage}{detail}"
+        print(line, flush=True)
+        note = os.environ.get(PAUSE_NOTE_VARIABLE)
+        if note:
+            with open(note, "a") as file:
+                file.write(f"{line} (pid {os.getpid()})\n")
         time.sleep(3600)
 
 
-def _die_with_parent():  # pragma: no cover - runs in the child between fork and exec
+def die_with_parent():  # pragma: no cover - runs in the child between fork and exec
     """The dbt child gets SIGKILL when the command that started it dies (Linux)."""
     parent = os.getppid()
     try:
@@ -234,7 +242,7 @@ class DbtProcess:
             stderr=subprocess.STDOUT,
             env={**os.environ, **env, "WAREHOUSE": settings.warehouse},
             text=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, before exec
         )
 
     def run(self, args: list[str], echo=True) -> str:

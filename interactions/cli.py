@@ -4,6 +4,7 @@ interactions build     rebuild the live version's marts with dbt and make them l
 interactions serve     serve the API and website with gunicorn (PORT, default 5000)
 interactions import WORKBOOK.xlsx  land a new Excel export as a new version, live atomically
 interactions import --preview WORKBOOK.xlsx  what the export would change; nothing changes
+                         (--json: the report as JSON; --expect-live N: only if N is live)
 interactions history   the kept versions, newest first (--json)
 interactions rollback [N]  make kept version N (default: the one before the live) live again
 interactions apikey new  print a new random API key and its SHA-256 digest (API_KEY_HASHES);
@@ -21,6 +22,12 @@ from interactions import publish, versions
 from interactions import settings as settings_module
 from interactions.build import BuildError
 
+# `interactions import --expect-live N` when another version is live: nothing changed.
+EXIT_LIVE_CHANGED = 3
+# gunicorn's worker timeout under `interactions serve`: the longest an upload's preview or
+# publish (an import) may take before the worker, and with it the import, is stopped.
+IMPORT_SECONDS = "300"
+
 
 def _cmd_build(args) -> int:
     settings = settings_module.load()
@@ -37,22 +44,38 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_import(args) -> int:
-    from interactions.importer import ImportFailed, format_summary, import_workbook
+    from interactions import import_json
+    from interactions.importer import (
+        ANY_LIVE,
+        ImportFailed,
+        LiveChanged,
+        format_summary,
+        import_workbook,
+    )
 
     settings = settings_module.load()
     try:
         result = import_workbook(
             settings,
             args.workbook,
-            echo=args.verbose,
+            echo=args.verbose and not args.json,
             preview=args.preview,
             allow_shrink=args.allow_shrink,
             note=args.note,
+            expect_live=ANY_LIVE if args.expect_live is None else args.expect_live,
         )
     except ImportFailed as error:
+        if args.json:
+            changed = isinstance(error, LiveChanged)
+            print(json.dumps(import_json.failure(str(error), live_changed=changed)))
+            return EXIT_LIVE_CHANGED if changed else 1
         print(f"interactions import: {error}", file=sys.stderr)
         return 1
-    print(format_summary(result))
+    summary = format_summary(result)
+    if args.json:
+        print(json.dumps(import_json.report(result, summary.splitlines()[0])))
+    else:
+        print(summary)
     if result.refusal:  # a preview the guard would refuse
         print(f"interactions import: {result.refusal}", file=sys.stderr)
         return 1
@@ -73,7 +96,16 @@ def _cmd_history(args) -> int:
 
 def _cmd_rollback(args) -> int:
     settings = settings_module.load()
-    published = publish.rollback(settings, args.version)
+    try:
+        published = publish.rollback(settings, args.version)
+    except versions.VersionError as error:
+        if not args.json:
+            raise
+        print(json.dumps({"version": None, "message": str(error), "not_kept": True}))
+        return 1
+    if args.json:
+        print(json.dumps({"version": published.version, "previous": published.previous}))
+        return 0
     print(
         f"rollback: version {published.version} of the {settings.warehouse} marts is live "
         f"(was {published.previous}; {published.result.seconds:.1f} s); nothing was deleted"
@@ -141,6 +173,10 @@ def _cmd_serve(args) -> int:
         # No request header may set SCRIPT_NAME or PATH_INFO, not even from 127.0.0.1 (a
         # client's `SCRIPT_NAME: /api` would move the path out from under the key check).
         "--forwarder-headers=",
+        # A worker answering POST /api/v1/imports waits for the import it runs (a million
+        # interactions: about 20 s); gunicorn's default (30 s) would kill it midway.
+        "--timeout",
+        IMPORT_SECONDS,
         "api:create_app()",
     ]
     os.execv(gunicorn, argv)  # noqa: S606 - replaces this process with gunicorn
@@ -189,12 +225,25 @@ def parser() -> argparse.ArgumentParser:
         help="import even when it drops more than IMPORT_MAX_SHRINK (0.2) of the live data",
     )
     importing.add_argument("--note", default="", help="a note kept with the version")
+    importing.add_argument(
+        "--json",
+        action="store_true",
+        help="print the report as one JSON object (also when it fails)",
+    )
+    importing.add_argument(
+        "--expect-live",
+        type=_live_version,
+        metavar="N",
+        help="change nothing unless version N is live ('none': nothing is); exit "
+        f"{EXIT_LIVE_CHANGED} if another is",
+    )
     history = commands.add_parser("history", help="the kept versions, newest first")
     history.add_argument("--json", action="store_true", help="a JSON list")
     rolling = commands.add_parser(
         "rollback", help="make kept version N live again (default: the one before the live one)"
     )
     rolling.add_argument("version", nargs="?", type=_version_number, help="the version number")
+    rolling.add_argument("--json", action="store_true", help="print the outcome as JSON")
     apikey = commands.add_parser("apikey", help="API keys for API_KEY_HASHES")
     new_key = apikey.add_subparsers(dest="apikey_command", required=True).add_parser(
         "new", help="print a new random API key and its SHA-256 digest"
@@ -205,6 +254,10 @@ def parser() -> argparse.ArgumentParser:
         help="an admin key (it may also change the data): its entry is <digest>:admin",
     )
     return root
+
+
+def _live_version(text: str) -> int | None:
+    return None if text == "none" else _version_number(text)
 
 
 def _version_number(text: str) -> int:

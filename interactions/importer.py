@@ -56,6 +56,14 @@ class ImportFailed(RuntimeError):
     """The import stopped, and the message says why. Nothing changed."""
 
 
+class LiveChanged(ImportFailed):
+    """The live version is not the one the caller expected (a preview published after
+    another import or a rollback). Nothing changed."""
+
+
+ANY_LIVE = object()  # import_workbook's expect_live default: whatever is live
+
+
 @dataclass
 class SheetFigures:
     name: str  # as spelled in the workbook (without surrounding spaces)
@@ -110,9 +118,12 @@ def import_workbook(
     preview=False,
     allow_shrink=False,
     note="",
+    expect_live=ANY_LIVE,
 ) -> ImportResult:
     """Import the workbook at `workbook_path` as a new version; raise ImportFailed (nothing
-    changed) on error. `preview`: build and test it, compute the changes, change nothing."""
+    changed) on error. `preview`: build and test it, compute the changes, change nothing.
+    `expect_live`: the version that must be live (None: none), checked under the build lock;
+    LiveChanged if another is."""
     if settings.warehouse not in ("duckdb", "postgres"):
         raise ImportFailed(
             f"import works on WAREHOUSE=duckdb or postgres, not {settings.warehouse}"
@@ -128,6 +139,11 @@ def import_workbook(
         raise ImportFailed(f"{error}; nothing changed") from error
     try:
         with version_store(settings) as (store, live):
+            if expect_live is not ANY_LIVE and live != expect_live:
+                raise LiveChanged(
+                    f"the live version changed since the preview: it is {live}, not "
+                    f"{expect_live}; nothing changed (preview the workbook again)"
+                )
             return _import_locked(
                 settings,
                 store,

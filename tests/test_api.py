@@ -313,14 +313,17 @@ def test_config_defaults_and_overrides(monkeypatch, tmp_path):
         connect_timeout=2,
         statement_timeout_ms=5000,
         answer_dir=Path(tempfile.gettempdir()) / f"interactions-answers-{os.getuid()}",
+        preview_dir=Path(tempfile.gettempdir()) / f"interactions-previews-{os.getuid()}",
     )
     monkeypatch.setenv("API_POOL_MAX_SIZE", "8")
     monkeypatch.setenv("API_ANSWER_DIR", str(tmp_path / "answers"))
+    monkeypatch.setenv("API_PREVIEW_DIR", str(tmp_path / "previews"))
     monkeypatch.setenv("API_DB_PASSWORD", "s3cret")
     loaded = config.load({"WAREHOUSE": "postgres", "API_POOL_TIMEOUT": 0.5})
     assert (loaded.warehouse, loaded.pool_max_size, loaded.pool_timeout) == ("postgres", 8, 0.5)
     assert loaded.db_password == "s3cret"
     assert loaded.answer_dir == tmp_path / "answers"
+    assert loaded.preview_dir == tmp_path / "previews"
 
 
 @pytest.mark.parametrize(

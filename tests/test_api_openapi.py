@@ -56,12 +56,21 @@ def assert_documented_headers(response, documented, where):
         assert errors == [], f"{where}: {name}: {value!r}: {errors}"
 
 
+def operation_method(template, request_method):
+    """The documented operation an answer is checked against: the request's method (HEAD is
+    GET's); a method the path does not answer (a 405) is checked against its first one."""
+    method = "get" if request_method == "HEAD" else request_method.lower()
+    item = DOC["paths"][template]
+    return method if method in item else next(iter(item))
+
+
 def assert_conforms(response, path):
     """The response's status is documented for the path (or is a 405, under `default`), it
     carries the headers documented as required, and its JSON body is valid against the
     documented schema (a 304 has none)."""
     template = template_for(path)
-    responses = DOC["paths"][template]["get"]["responses"]
+    method = operation_method(template, response.request.method)
+    responses = DOC["paths"][template][method]["responses"]
     status = str(response.status_code)
     if status not in responses:
         # `default` covers a method other than GET, HEAD and OPTIONS; what else it describes
@@ -80,11 +89,20 @@ def assert_conforms(response, path):
         return
     assert response.mimetype == "application/json"
     schema_at = _pointer(
-        "paths", template, "get", "responses", status, "content", "application/json", "schema"
+        "paths", template, method, "responses", status, "content", "application/json", "schema"
     )
     validator = Draft202012Validator({"$ref": f"{BASE}#/{schema_at}"}, registry=REGISTRY)
     errors = [error.message for error in validator.iter_errors(response.get_json())]
     assert errors == [], f"{path} {response.status_code}: {errors}"
+
+
+def operations():
+    """(template, method, operation) of every documented operation."""
+    return [
+        (template, method, operation)
+        for template, item in DOC["paths"].items()
+        for method, operation in item.items()
+    ]
 
 
 def test_document_is_openapi_3_1_with_valid_schemas():
@@ -92,8 +110,7 @@ def test_document_is_openapi_3_1_with_valid_schemas():
     assert DOC["jsonSchemaDialect"] == "https://json-schema.org/draft/2020-12/schema"
     for schema in DOC["components"]["schemas"].values():
         Draft202012Validator.check_schema(schema)
-    for template, item in DOC["paths"].items():
-        operation = item["get"]
+    for template, method, operation in operations():
         assert operation["operationId"] and operation["summary"], template
         declared = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
         assert declared == set(re.findall(r"\{([^}]+)\}", template)), template
@@ -104,8 +121,12 @@ def test_document_is_openapi_3_1_with_valid_schemas():
             else:
                 assert "application/json" in response["content"], (template, status)
             assert "X-Request-ID" in response["headers"], (template, status)
-        versioned = template.startswith("/api/") and template != "/api/v1/openapi.json"
+        versioned = (
+            template.startswith("/api/") and template != "/api/v1/openapi.json" and method == "get"
+        )
         assert ("304" in operation["responses"]) == versioned, template
+        # A POST changes data: it needs an admin key, and says so (403).
+        assert ("403" in operation["responses"]) == (method == "post"), template
         names = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
         assert names == (["If-None-Match"] if versioned else []), template
         if versioned:
@@ -126,13 +147,13 @@ def test_every_route_is_documented_and_every_documented_path_is_a_route(app):
 
 def test_examples_follow_their_schemas():
     checked = 0
-    for template, item in DOC["paths"].items():
-        for status, response in item["get"]["responses"].items():
+    for template, method, operation in operations():
+        for status, response in operation["responses"].items():
             media = response.get("content", {}).get("application/json", {})
             if "example" not in media:
                 continue
             schema_at = _pointer(
-                "paths", template, "get", "responses", status, "content", "application/json"
+                "paths", template, method, "responses", status, "content", "application/json"
             )
             validator = Draft202012Validator(
                 {"$ref": f"{BASE}#/{schema_at}/schema"}, registry=REGISTRY
@@ -211,7 +232,7 @@ def test_unavailable_warehouse_responses_conform(client, monkeypatch, tmp_path):
     monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "missing.duckdb"))
     checked = 0
     for template, item in DOC["paths"].items():
-        if "503" not in item["get"]["responses"]:
+        if "503" not in item.get("get", {}).get("responses", {}):
             continue
         path = template.replace("{customer_id}", "1").replace("{table_name}", "customers")
         response = client.get(path)

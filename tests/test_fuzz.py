@@ -13,7 +13,7 @@ import os
 import urllib.parse
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from api import create_app
@@ -34,7 +34,10 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-OPERATIONS = sorted(DOC["paths"])
+OPERATIONS = sorted(template for template, item in DOC["paths"].items() if "get" in item)
+# The admin paths, which change data (POST): fuzzed without changing anything (keys off).
+ADMIN_OPERATIONS = sorted(template for template, item in DOC["paths"].items() if "post" in item)
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 # Header values a client may send (HTTP header values are printable ASCII here).
 printable = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=80)
@@ -75,8 +78,8 @@ def parameter_value(parameter):
 
 
 @st.composite
-def requests(draw, template):
-    operation = DOC["paths"][template]["get"]
+def requests(draw, template, method="get"):
+    operation = DOC["paths"][template][method]
     path = template
     query = []
     headers = draw(
@@ -122,19 +125,42 @@ def test_every_operation_answers_as_documented(sample, client, template):
     check()
 
 
+def example_path(template):
+    return (
+        template.replace("{customer_id}", "1")
+        .replace("{table_name}", "customers")
+        .replace("{preview_id}", "0" * 32)
+        .replace("{version}", "1")
+    )
+
+
 @FUZZ
-@given(
-    template=st.sampled_from(OPERATIONS),
-    method=st.sampled_from(["POST", "PUT", "PATCH", "DELETE"]),
-)
+@given(template=st.sampled_from(sorted(DOC["paths"])), method=st.sampled_from(METHODS))
 def test_other_methods_are_405_as_documented(template, method):
+    documented = {name.upper() for name in DOC["paths"][template]}
+    assume(method not in documented)
     app = create_app({"TESTING": True})
-    path = template.replace("{customer_id}", "1").replace("{table_name}", "customers")
+    path = example_path(template)
     response = app.test_client().open(path, method=method)
     assert response.status_code == 405
-    assert "GET" in response.headers["Allow"]
+    assert documented | {"OPTIONS"} <= set(response.headers["Allow"].split(", "))
     assert_conforms(response, path)
     close_reader(app)
+
+
+@pytest.mark.parametrize("template", ADMIN_OPERATIONS)
+def test_admin_operations_with_keys_off_are_403_as_documented(app, client, template):
+    """Whatever the path's values and body, API keys off: 403, before anything is read."""
+
+    @FUZZ
+    @given(request=requests(template, "post"), body=st.binary(max_size=200))
+    def check(request, body):
+        path, query, headers = request
+        response = client.post(url_of(path, query), headers=headers, data=body)
+        assert response.status_code == 403, response.get_data(as_text=True)
+        assert_conforms(response, path)
+
+    check()
 
 
 @pytest.mark.parametrize("sample_warehouse", ["duckdb"], indirect=True)
@@ -145,13 +171,14 @@ def test_with_api_keys_any_key_or_none_is_401_as_documented(sample, monkeypatch)
 
     @FUZZ
     @given(
-        template=st.sampled_from([t for t in OPERATIONS if t.startswith("/api/")]),
+        template=st.sampled_from([t for t in sorted(DOC["paths"]) if t.startswith("/api/")]),
         header=st.sampled_from(["Authorization", "X-API-Key", "X-Api-Key", "Cookie"]),
         value=printable,
     )
     def check(template, header, value):
-        path = template.replace("{customer_id}", "1").replace("{table_name}", "customers")
-        response = client.get(path, headers={header: value})
+        path = example_path(template)
+        method = next(iter(DOC["paths"][template])).upper()
+        response = client.open(path, method=method, headers={header: value})
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith('Bearer realm="interactions"')
         assert_conforms(response, path)

@@ -1,0 +1,196 @@
+"""Updating the data from the website: upload a workbook, see its preview, publish it.
+
+POST /api/v1/imports runs `interactions import --preview` on the uploaded workbook (a child
+process, api/commands.py) and keeps it as a preview (api/previews.py) against the version
+live at that moment; POST /api/v1/imports/{preview_id}/publish imports it for real, only if
+that version is still live (`--expect-live`, checked under the build lock: 409 otherwise).
+Both need an admin key (api/auth.py): 401 without a key, 403 with a read key or keys off.
+"""
+
+from flask import Blueprint, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from api import commands, config, schemas
+from api.endpoints import Answer, endpoint, error
+from api.errors import ApiError
+from api.params import PreviewParams
+from api.previews import PREVIEW_SECONDS, PreviewStore
+from interactions.cli import EXIT_LIVE_CHANGED
+
+bp = Blueprint("imports", __name__, url_prefix="/api/v1/imports")
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+FIELD = "workbook"
+TOO_LARGE = (
+    f"the upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB ({MAX_UPLOAD_BYTES} bytes)"
+)
+NO_WORKBOOK = (
+    f"send the workbook as multipart/form-data in the field '{FIELD}' "
+    "(curl -F workbook=@export.xlsx)"
+)
+EXAMPLE_DIFF = {
+    "live_version": 1,
+    "customers": {
+        "live": 5,
+        "new": 6,
+        "added": 1,
+        "removed": 0,
+        "changed": 0,
+        "added_ids": [7],
+        "removed_ids": [],
+        "changed_rows": [],
+    },
+    "interactions": {
+        "live": 4,
+        "new": 5,
+        "added": 1,
+        "removed": 0,
+        "by_channel": [
+            {"channel": "Email", "live": 1, "new": 2},
+            {"channel": "Call", "live": 2, "new": 2},
+            {"channel": "Bird", "live": 1, "new": 1},
+        ],
+    },
+    "quarantined": [],
+    "topics": {"added": [], "removed": []},
+}
+
+
+def _store() -> PreviewStore:
+    return PreviewStore(config.load(current_app.config).preview_dir)
+
+
+@endpoint(
+    bp,
+    "",
+    method="POST",
+    admin=True,
+    operation_id="previewImport",
+    summary="Upload a workbook and preview what it changes",
+    description="Runs the import's preview on the uploaded workbook (`interactions import "
+    "--preview`): reads it, builds and tests it on a new warehouse, and compares it with the "
+    "live version; nothing served changes. A workbook that would go live gets a preview_id "
+    f"to publish within {PREVIEW_SECONDS // 60} minutes; a broken one (not a workbook, a "
+    "missing sheet, a failing check, the shrink guard) answers would_go_live false with the "
+    f"importer's message. At most {MAX_UPLOAD_BYTES} bytes (413 above). Needs an admin key.",
+    body={
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        FIELD: {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The business's Excel export (.xlsx or .xlsm).",
+                        }
+                    },
+                    "required": [FIELD],
+                }
+            }
+        },
+    },
+    responses={
+        200: Answer(
+            "The preview.",
+            schemas.ImportPreviewAnswer,
+            {
+                "data": {
+                    "preview_id": "0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f",
+                    "would_go_live": True,
+                    "diff": EXAMPLE_DIFF,
+                    "quarantined": {"rows": 0, "by_reason": []},
+                    "message": "Preview of export.xlsx on the duckdb warehouse: it would go "
+                    "live as version 2; nothing changed.",
+                }
+            },
+        ),
+        400: error("No workbook in the request.", NO_WORKBOOK, 400),
+        413: error("The upload is too large.", TOO_LARGE, 413),
+    },
+)
+def preview_import():
+    request.max_content_length = MAX_UPLOAD_BYTES
+    try:
+        upload = request.files.get(FIELD)
+    except RequestEntityTooLarge:
+        raise ApiError(413, TOO_LARGE) from None
+    if upload is None:
+        raise ApiError(400, NO_WORKBOOK)
+    store = _store()
+    preview_id, path = store.new(upload.filename or "", upload.save)
+    outcome = commands.run("import", "--preview", str(path))
+    answer = outcome.answer
+    if answer is None:
+        store.discard(preview_id)
+        raise RuntimeError(f"interactions import --preview failed: {outcome.stderr[-500:]}")
+    if answer["would_go_live"]:
+        store.keep(preview_id, answer["diff"]["live_version"])
+    else:
+        store.discard(preview_id)
+        preview_id = None
+    return {
+        "data": {
+            "preview_id": preview_id,
+            "would_go_live": answer["would_go_live"],
+            "diff": answer["diff"],
+            "quarantined": answer["quarantined"],
+            "message": answer["message"],
+        }
+    }
+
+
+UNKNOWN_PREVIEW = (
+    "no preview {preview_id}: it is unknown, published already or expired (after an hour); "
+    "upload the workbook again"
+)
+
+
+@endpoint(
+    bp,
+    "/<preview_id>/publish",
+    params=PreviewParams,
+    method="POST",
+    admin=True,
+    operation_id="publishImport",
+    summary="Make a previewed workbook the live version",
+    description="Imports the previewed workbook for real: it becomes a new kept version and "
+    "goes live atomically (as `interactions import`). Only while the version live at the "
+    "preview is still live: otherwise 409, and nothing changes. Needs an admin key.",
+    responses={
+        200: Answer("The version now live.", schemas.LiveVersionAnswer, {"data": {"version": 2}}),
+        404: error(
+            "No such preview (unknown, published already, or expired).",
+            UNKNOWN_PREVIEW.format(preview_id="0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f"),
+            404,
+        ),
+        409: error(
+            "The live version changed since the preview (another import or a rollback).",
+            "the live version changed since the preview: it is 3, not 2; nothing changed "
+            "(preview the workbook again)",
+            409,
+        ),
+        422: error(
+            "The import failed this time (the message says why); nothing changed.",
+            "dbt build failed (exit 1); the live data is unchanged",
+            422,
+        ),
+    },
+)
+def publish_import(params):
+    store = _store()
+    preview = store.get(params.preview_id)
+    if preview is None:
+        raise ApiError(404, UNKNOWN_PREVIEW.format(preview_id=params.preview_id))
+    expected = "none" if preview.live_version is None else str(preview.live_version)
+    outcome = commands.run("import", "--expect-live", expected, str(preview.workbook))
+    answer = outcome.answer
+    if answer is None:
+        raise RuntimeError(f"interactions import failed: {outcome.stderr[-500:]}")
+    if outcome.returncode == EXIT_LIVE_CHANGED:
+        raise ApiError(409, answer["message"])
+    if not answer["would_go_live"]:
+        raise ApiError(422, answer["message"])
+    store.discard(preview.preview_id)
+    return {"data": {"version": answer["version"]}}

@@ -1,0 +1,438 @@
+"""Updating the data through the API (issue 16, items 2 and 3), on DuckDB and PostgreSQL.
+
+One story per warehouse, with exact bodies: a read key gets 403 and no key 401; an admin
+key uploads workbook A and gets its preview (the diff and quarantine of `interactions import
+--preview`) while nothing served changes; publishing makes version 2 live and the answers
+change; a preview of B made while 2 is live is refused with 409 once a rollback to 1 made 1
+live, and nothing changes; rolling back to an unknown version is a 404; a file that is not a
+workbook previews as would_go_live false with the importer's message. And, on DuckDB only:
+API keys off (403 naming the setting), no workbook (400), too large (413), an unknown,
+malformed or expired preview (404).
+"""
+
+import hashlib
+import io
+import json
+import os
+import re
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from api import create_app, previews
+from api.imports import MAX_UPLOAD_BYTES
+from api.warehouse import close_reader
+from tests.load import ApiServer
+from tests.test_versions import (
+    CUSTOMERS_A,
+    CUSTOMERS_B,
+    INTERACTIONS_A,
+    INTERACTIONS_B,
+    PRODUCTS,
+    workbook,
+)
+from tests.test_versions import (
+    warehouse as warehouse,  # noqa: F401, PLC0414 - the fixture
+)
+
+READ_KEY = "read-key-for-the-import-tests"
+ADMIN_KEY = "admin-key-for-the-import-tests"
+ADMIN = {"X-API-Key": ADMIN_KEY}
+READ = {"X-API-Key": READ_KEY}
+
+
+def keys_entry() -> str:
+    read, admin = (hashlib.sha256(key.encode()).hexdigest() for key in (READ_KEY, ADMIN_KEY))
+    return f"{read},{admin}:admin"
+
+
+@pytest.fixture
+def api(warehouse, tmp_path):  # noqa: F811 - the fixture imported above
+    """The API on the warehouse's live version, with a read key and an admin key."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "API_KEY_HASHES": keys_entry(),
+            "API_PREVIEW_DIR": str(tmp_path / "previews"),
+            **warehouse.environ,
+        }
+    )
+    yield app.test_client()
+    close_reader(app)
+
+
+def upload(client, path, headers=ADMIN):
+    with open(path, "rb") as file:
+        return client.post("/api/v1/imports", data={"workbook": (file, path.name)}, headers=headers)
+
+
+def customer_one(warehouse):  # noqa: F811
+    """GET /api/v1/interactions/1 from a new app (a long-lived one follows builds a moment
+    later on PostgreSQL: tests/test_cache.py)."""
+    return warehouse.answers()["/api/v1/interactions/1"]
+
+
+SAMPLE_ONE = b'200 v1 {"data":{"customer_id":1,"interactions":{"Email":1,"Call":0,"Bird":0}}}\n'
+A_ONE = b'200 v2 {"data":{"customer_id":1,"interactions":{"Email":6,"Call":0,"Bird":0}}}\n'
+
+
+def test_upload_preview_publish_and_rollback(warehouse, api, tmp_path):  # noqa: F811
+    a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
+    b = workbook(tmp_path / "B.xlsx", CUSTOMERS_B, INTERACTIONS_B, PRODUCTS)
+    assert customer_one(warehouse) == SAMPLE_ONE
+
+    # Scopes: no key 401, a read key 403, on every route that changes data.
+    assert upload(api, a, headers={}).status_code == 401
+    for response in (
+        upload(api, a, headers=READ),
+        api.post("/api/v1/imports/0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f/publish", headers=READ),
+        api.post("/api/v1/versions/1/rollback", headers=READ),
+    ):
+        assert response.status_code == 403
+        assert response.get_json() == {
+            "error": {
+                "status": 403,
+                "message": "this needs an admin API key; the key sent may only read",
+            }
+        }
+
+    # Upload A: its preview; nothing served changes.
+    response = upload(api, a)
+    assert response.status_code == 200, response.data
+    preview = response.get_json()["data"]
+    preview_id = preview.pop("preview_id")
+    assert re.fullmatch("[0-9a-f]{32}", preview_id)
+    assert preview == {
+        "would_go_live": True,
+        "diff": {
+            "live_version": 1,
+            "customers": {
+                "live": 6,
+                "new": 7,
+                "added": 1,
+                "removed": 0,
+                "changed": 3,
+                "added_ids": [5],
+                "removed_ids": [],
+                "changed_rows": [
+                    {
+                        "customer_id": 4,
+                        "occupation": ["Unknown", "Yoda"],
+                        "customer_type": ["Unknown", "Red"],
+                    },
+                    {
+                        "customer_id": 11,
+                        "occupation": ["Doctor", "Alf"],
+                        "customer_type": ["Orange", "Blue"],
+                    },
+                    {
+                        "customer_id": 12,
+                        "occupation": ["Plummer", "Neo"],
+                        "customer_type": ["Red", "Red"],
+                    },
+                ],
+            },
+            "interactions": {
+                "live": 4,
+                "new": 20,
+                "added": 20,
+                "removed": 4,
+                "by_channel": [
+                    {"channel": "Email", "live": 2, "new": 6},
+                    {"channel": "Call", "live": 1, "new": 7},
+                    {"channel": "Bird", "live": 1, "new": 7},
+                ],
+            },
+            "quarantined": [],
+            "topics": {"added": [], "removed": ["Orange"]},
+        },
+        "quarantined": {"rows": 0, "by_reason": []},
+        "message": f"Preview of A.xlsx on the {warehouse.name} warehouse: it would go live as "
+        "version 2; nothing changed.",
+    }
+    assert customer_one(warehouse) == SAMPLE_ONE
+
+    # Publish: version 2 is live, under the uploaded file's name; the preview is gone.
+    response = api.post(f"/api/v1/imports/{preview_id}/publish", headers=ADMIN)
+    assert (response.status_code, response.get_json()) == (200, {"data": {"version": 2}})
+    assert customer_one(warehouse) == A_ONE
+    assert [(v["version"], v["file"]) for v in warehouse.history()] == [
+        (2, "A.xlsx"),
+        (1, "seeds/"),
+    ]
+    again = api.post(f"/api/v1/imports/{preview_id}/publish", headers=ADMIN)
+    assert again.status_code == 404
+    assert again.get_json()["error"]["message"] == (
+        f"no preview {preview_id}: it is unknown, published already or expired (after an "
+        "hour); upload the workbook again"
+    )
+
+    # B previewed against 2; a rollback to 1 comes first: publishing B is a 409.
+    response = upload(api, b)
+    preview_b = response.get_json()["data"]
+    assert preview_b["would_go_live"] is True
+    assert preview_b["quarantined"] == {
+        "rows": 1,
+        "by_reason": [
+            {
+                "sheet": "External interactions",
+                "reason": "unknown channel",
+                "rows": 1,
+                "examples": [
+                    {
+                        "sheet_row": 22,
+                        "values": "Date Start=02/11/2019 09:00; Interaction=Pigeon; Customers=6",
+                    }
+                ],
+            }
+        ],
+    }
+    response = api.post("/api/v1/versions/1/rollback", headers=ADMIN)
+    assert (response.status_code, response.get_json()) == (200, {"data": {"version": 1}})
+    assert customer_one(warehouse) == SAMPLE_ONE
+    response = api.post(f"/api/v1/imports/{preview_b['preview_id']}/publish", headers=ADMIN)
+    assert (response.status_code, response.get_json()) == (
+        409,
+        {
+            "error": {
+                "status": 409,
+                "message": "the live version changed since the preview: it is 1, not 2; "
+                "nothing changed (preview the workbook again)",
+            }
+        },
+    )
+    assert customer_one(warehouse) == SAMPLE_ONE
+    assert [v["version"] for v in warehouse.history()] == [2, 1]
+
+    # Rollback to a version not kept: 404, nothing changes.
+    response = api.post("/api/v1/versions/9/rollback", headers=ADMIN)
+    assert (response.status_code, response.get_json()) == (
+        404,
+        {
+            "error": {
+                "status": 404,
+                "message": "version 9 is not kept (kept: 1, 2); nothing changed",
+            }
+        },
+    )
+
+    # Not a workbook: would_go_live false with the importer's message, never a 500.
+    text = tmp_path / "notes.xlsx"
+    text.write_text("customer,channel\n1,Email\n")
+    response = upload(api, text)
+    assert response.status_code == 200
+    answer = response.get_json()["data"]
+    assert answer == {
+        "preview_id": None,
+        "would_go_live": False,
+        "diff": None,
+        "quarantined": None,
+        "message": "notes.xlsx: not an Excel .xlsx/.xlsm workbook (its content is not a zip "
+        "package: is it a CSV, an old .xls or a password-protected file, renamed?); nothing "
+        "changed",
+    }
+    assert customer_one(warehouse) == SAMPLE_ONE
+    assert warehouse.leftovers() == []
+
+
+@pytest.fixture
+def admin_api(tmp_path):
+    """The API with an admin key (no warehouse: these answers are decided before reading)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "API_KEY_HASHES": keys_entry(),
+            "API_PREVIEW_DIR": str(tmp_path / "previews"),
+        }
+    )
+    yield app.test_client()
+    close_reader(app)
+
+
+def error_of(response):
+    return response.status_code, response.get_json()["error"]["message"]
+
+
+def test_api_keys_off_refuse_every_change(app, client):
+    keys_off = (
+        "this needs an admin API key, and API keys are off: set API_KEY_HASHES with an admin "
+        "entry (`interactions apikey new --admin` prints a key and its entry)"
+    )
+    for path in (
+        "/api/v1/imports",
+        "/api/v1/imports/0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f/publish",
+        "/api/v1/versions/1/rollback",
+    ):
+        assert error_of(client.post(path)) == (403, keys_off)
+
+
+def test_an_upload_needs_one_workbook_of_at_most_50_mb(admin_api):
+    missing = (
+        400,
+        "send the workbook as multipart/form-data in the field 'workbook' "
+        "(curl -F workbook=@export.xlsx)",
+    )
+    assert error_of(admin_api.post("/api/v1/imports", headers=ADMIN)) == missing
+    other_field = admin_api.post(
+        "/api/v1/imports", data={"file": (io.BytesIO(b"x"), "a.xlsx")}, headers=ADMIN
+    )
+    assert error_of(other_field) == missing
+    # The body built in memory (the test client would spool it to a file it never closes).
+    boundary, body = encode_multipart(
+        {"workbook": FileStorage(io.BytesIO(b"x" * MAX_UPLOAD_BYTES), "big.xlsx")}
+    )
+    too_large = admin_api.post(
+        "/api/v1/imports",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=ADMIN,
+    )
+    assert error_of(too_large) == (
+        413,
+        "the upload is larger than 50 MB (52428800 bytes)",
+    )
+
+
+def test_unknown_malformed_and_expired_previews_are_404(admin_api, tmp_path):
+    store = previews.PreviewStore(tmp_path / "previews")
+    preview_id, path = store.new("../A b.xlsx", lambda path: path.write_bytes(b"PK"))
+    assert path.name == "A_b.xlsx"  # no path from the client's file name
+    store.keep(preview_id, 1)
+    assert store.get(preview_id).live_version == 1
+    record = path.parent / "preview.json"
+    made = json.loads(record.read_text())
+    record.write_text(json.dumps({**made, "created": made["created"] - 3601}))
+    for given in (preview_id, "0" * 32, "not-an-id", "A" * 32):
+        response = admin_api.post(f"/api/v1/imports/{given}/publish", headers=ADMIN)
+        assert error_of(response) == (
+            404,
+            f"no preview {given}: it is unknown, published already or expired (after an "
+            "hour); upload the workbook again",
+        )
+    assert not path.parent.exists()  # the expired preview is removed
+
+
+def test_an_upload_killed_midway_is_no_preview(tmp_path):
+    store = previews.PreviewStore(tmp_path / "previews")
+    preview_id, path = store.new("A.xlsx", lambda path: path.write_bytes(b"PK"))
+    assert store.get(preview_id) is None  # never kept: no preview.json
+    old = time.time() - 3601
+    os.utime(path.parent, (old, old))
+    store.new("B.xlsx", lambda path: path.write_bytes(b"PK"))
+    assert not path.parent.exists()  # swept by the next upload
+
+
+def post_workbook(url: str, path, key: str) -> dict:
+    """POST the workbook to a served API's /api/v1/imports; the answer's JSON."""
+    boundary, body = encode_multipart(
+        {"workbook": FileStorage(io.BytesIO(path.read_bytes()), path.name)}
+    )
+    request = urllib.request.Request(  # noqa: S310 - the test's own server
+        f"{url}/api/v1/imports",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "X-API-Key": key},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+        return json.load(response)
+
+
+def post(url: str, key: str, timeout=120) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=b"", headers={"X-API-Key": key})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def get(url: str) -> bytes:
+    request = urllib.request.Request(url, headers={"X-API-Key": READ_KEY})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return response.read()
+
+
+def post_expecting_no_answer(url: str, key: str) -> None:
+    """A POST whose worker is killed before it answers."""
+    try:
+        post(url, key)
+    except (ConnectionError, urllib.error.URLError):
+        return
+    raise AssertionError(f"{url} answered: its worker was to be killed first")
+
+
+def processes_running(*words) -> list[int]:
+    """The pids whose command line holds every one of `words`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if all(word.encode() in command for word in words):
+            found.append(int(entry.name))
+    return found
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+@pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
+def test_a_worker_killed_mid_publish_changes_nothing(warehouse, tmp_path):  # noqa: F811
+    """Served by gunicorn: the worker publishing a preview is SIGKILLed while its import is
+    about to go live; the import dies with it, the sample stays served, and the same preview
+    publishes once the server is back."""
+    a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
+    note = tmp_path / "paused"
+    environ = {
+        **warehouse.environ,
+        "API_KEY_HASHES": keys_entry(),
+        "API_PREVIEW_DIR": str(tmp_path / "previews"),
+    }
+    one = "/api/v1/interactions/1"
+    paused = {**environ, "INTERACTIONS_PAUSE_AT": "go live", "INTERACTIONS_PAUSE_NOTE": str(note)}
+    server = ApiServer(paused, tmp_path / "api.log")
+    try:
+        preview_id = post_workbook(server.url, a, ADMIN_KEY)["data"]["preview_id"]
+        publish_url = f"{server.url}/api/v1/imports/{preview_id}/publish"
+        publishing = threading.Thread(
+            target=post_expecting_no_answer, args=(publish_url, ADMIN_KEY), daemon=True
+        )
+        publishing.start()
+        deadline = time.monotonic() + 120
+        while not (note.exists() and "paused at go live" in note.read_text()):
+            assert time.monotonic() < deadline, server.log()[-3000:]
+            time.sleep(0.1)
+        [importer] = processes_running("interactions.cli", "--expect-live")
+        worker = parent_of(importer)
+        assert worker in server.worker_pids()
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while processes_running("interactions.cli", "--expect-live"):
+            assert time.monotonic() < deadline, "the import outlived its worker"
+            time.sleep(0.1)
+        publishing.join(timeout=10)
+        assert get(server.url + one) == SAMPLE_ONE.split(b" ", 2)[2]
+    finally:
+        server.stop()
+    assert [v["version"] for v in warehouse.history()] == [1]
+
+    server = ApiServer(environ, tmp_path / "api.log")
+    try:
+        assert post(publish_url.replace(publish_url.split("/api/")[0], server.url), ADMIN_KEY) == (
+            200,
+            {"data": {"version": 2}},
+        )
+        assert get(server.url + one) == A_ONE.split(b" ", 2)[2]
+    finally:
+        server.stop()
+    assert warehouse.leftovers() == []
