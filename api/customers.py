@@ -2,7 +2,7 @@
 
 from flask import Blueprint, url_for
 
-from api import queries, schemas
+from api import exports, queries, schemas
 from api.data_version import fetch_answer
 from api.endpoints import UNAVAILABLE, Answer, endpoint, error
 from api.params import DEFAULT_LIMIT, MAX_LIMIT, CustomerPageParams
@@ -16,6 +16,7 @@ bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
     "",
     params=CustomerPageParams,
     operation_id="listCustomers",
+    table=lambda body: exports.records(body["data"]),
     summary="Customers, a page at a time",
     description=f"Customers by id. limit is 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}): a "
     "larger limit is a 400, not clamped. Follow page.next (or pass page.next_cursor as cursor) "

@@ -2,10 +2,10 @@
 
 from flask import Blueprint
 
-from api import queries, schemas
+from api import exports, queries, schemas
 from api.data_version import fetch_answer, kept_per_build
 from api.endpoints import UNAVAILABLE, Answer, endpoint
-from api.params import NUL, SheetParams
+from api.params import NUL, FormatParams, SheetParams
 from api.timestamps import iso_utc
 from api.warehouse import MartsMissing, get_reader
 
@@ -17,7 +17,10 @@ LEGACY_NOT_FOUND = {"message": "Table name not found"}
 @endpoint(
     bp,
     "/data-quality",
+    params=FormatParams,
     operation_id="getDataQuality",
+    # The table of sheets (the reasons are in quarantine_summary's answer, the JSON).
+    table=lambda body: exports.records(body["data"]["sheets"]),
     summary="What the last build landed, counted and quarantined",
     description="Per sheet rows landed, counted and quarantined; quarantined rows per reason; "
     "interactions without a topic and customers missing from the Customers sheet.",
@@ -47,7 +50,7 @@ LEGACY_NOT_FOUND = {"message": "Table name not found"}
     },
 )
 @kept_per_build()
-def data_quality():
+def data_quality(params):
     rows = fetch_answer(get_reader(), queries.DATA_QUALITY)
     builds = [row for row in rows if row["kind"] == "build"]
     if not builds:

@@ -5,12 +5,13 @@ declaration, from which api/openapi.py generates the OpenAPI document."""
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import request
+from flask import current_app, request
 from pydantic import BaseModel, ValidationError
 
-from api import schemas
+from api import exports, schemas
 from api.auth import require_admin
 from api.errors import ApiError
 from api.params import MAX_ID, Params
@@ -50,13 +51,17 @@ class Endpoint:
     # The OpenAPI requestBody of a POST (its content), or None.
     body: dict | None = None
     admin: bool = False  # it changes data: an admin key is checked before anything else
+    # The answer as a table (api/exports.py): ?format=csv or xlsx downloads it.
+    table: Callable[[dict], tuple[list, list]] | None = None
 
 
-def endpoint(blueprint, rule, *, params=None, method="GET", admin=False, **declaration):
+def endpoint(blueprint, rule, *, params=None, method="GET", admin=False, table=None, **declaration):
     """Register the decorated function as the `method` view of `rule` on `blueprint` (GET
     by default), its parameters validated by the `params` model, and declare it (Endpoint's
     fields). `admin`: the request needs an admin key (api/auth.py), checked before the
-    parameters, so a caller who may not change data learns nothing more than 403."""
+    parameters, so a caller who may not change data learns nothing more than 403. `table`:
+    the answer's body as (columns, rows), which `?format=csv|xlsx` (a `format` field of the
+    params model) downloads instead of the JSON (api/exports.py)."""
     template = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", (blueprint.url_prefix or "") + rule)
     path_names = frozenset(re.findall(r"\{([^}]+)\}", template))
     ENDPOINTS.append(
@@ -66,6 +71,7 @@ def endpoint(blueprint, rule, *, params=None, method="GET", admin=False, **decla
             path_names=path_names,
             method=method,
             admin=admin,
+            table=table,
             **declaration,
         )
     )
@@ -93,12 +99,27 @@ def endpoint(blueprint, rule, *, params=None, method="GET", admin=False, **decla
                 first = invalid.errors()[0]
                 name = ".".join(str(part) for part in first["loc"])
                 raise ApiError(400, f"{name}: {first['msg']}") from None
-            return view(checked)
+            answer = view(checked)
+            if table is not None and checked.format in exports.MEDIA_TYPES:
+                return _download(answer, table, checked.format)
+            return answer
 
         blueprint.add_url_rule(rule, view_func=validated_view, methods=[method])
         return view
 
     return register
+
+
+def _download(answer, table, fmt):
+    """A 200 answer as a table to download; any other answer as it is (JSON)."""
+    response = current_app.make_response(answer)
+    if response.status_code != 200:
+        return response
+    name = request.path.removeprefix("/api/v1/").replace("/", "-")
+    topic = request.args.get("topic")
+    if topic:
+        name += f"-{topic}"
+    return exports.exported(response, table, fmt, name)
 
 
 # The answers many endpoints share.

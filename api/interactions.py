@@ -8,7 +8,7 @@ the warehouse.
 
 from flask import Blueprint, current_app
 
-from api import queries, schemas
+from api import exports, queries, schemas
 from api.cache import get_cache
 from api.data_version import answered_from, fetch_answer, kept_per_build
 from api.endpoints import BAD_CUSTOMER_ID, UNAVAILABLE, Answer, endpoint, error
@@ -46,12 +46,49 @@ def _grouped(rows, key):
     return groups
 
 
+# Each answer as a table (?format=csv or xlsx, api/exports.py): its keys, then the channels.
+
+
+def _customer_table(body):
+    data = body["data"]
+    return exports.per_channel(["customer_id"], [((data["customer_id"],), data["interactions"])])
+
+
+def _customer_topics_table(body):
+    data = body["data"]
+    items = [((data["customer_id"], topic), counts) for topic, counts in data["topics"].items()]
+    return exports.per_channel(["customer_id", "topic"], items)
+
+
+def _customer_months_table(body):
+    data = body["data"]
+    items = [((data["customer_id"], month), counts) for month, counts in data["months"].items()]
+    return exports.per_channel(["customer_id", "month"], items)
+
+
+def _types_table(body):
+    types = body["data"]["customer_types"]
+    items = [((name,), counts) for name, counts in types.items()]
+    return exports.per_channel(["customer_type"], items)
+
+
+def _types_months_table(body):
+    types = body["data"]["customer_types"]
+    items = [
+        ((name, month), counts)
+        for name, months in types.items()
+        for month, counts in months.items()
+    ]
+    return exports.per_channel(["customer_type", "month"], items)
+
+
 # Registered before /<customer_id> for readers; Werkzeug also ranks a static route first.
 @endpoint(
     bp,
     "/by-customer-type",
     params=TopicParams,
     operation_id="getInteractionsByCustomerType",
+    table=_types_table,
     summary="Interactions per customer type per channel",
     description="Per customer type ('Unknown' included), the channel object; optionally one "
     "topic only.",
@@ -89,11 +126,115 @@ def by_customer_type(params):
     return {"data": {"customer_types": _grouped(rows, "customer_type")}}
 
 
+def _monthly(rows):
+    """{month: {channel: count, ...}, ...} in the rows' order (month, display order)."""
+    return _grouped(rows, "calendar_month")
+
+
+EXAMPLE_MONTHS = {
+    "2019-10": {"Email": 1, "Call": 0, "Bird": 0},
+}
+
+
+@endpoint(
+    bp,
+    "/by-customer-type/monthly",
+    params=TopicParams,
+    operation_id="getMonthlyInteractionsByCustomerType",
+    table=_types_months_table,
+    summary="Interactions per customer type per month per channel",
+    description="Per customer type ('Unknown' included), every month from the first "
+    "interaction of any customer to the last (the same months for every type), each with the "
+    "channel object, zero-filled; optionally one topic only.",
+    responses={
+        200: Answer(
+            "The counts per customer type and month.",
+            schemas.CustomerTypeMonthly,
+            {
+                "data": {
+                    "customer_types": {
+                        "Blue": {
+                            "2019-10": {"Email": 0, "Call": 0, "Bird": 0},
+                            "2019-11": {"Email": 0, "Call": 0, "Bird": 0},
+                        },
+                        "Red": {
+                            "2019-10": {"Email": 1, "Call": 0, "Bird": 0},
+                            "2019-11": {"Email": 0, "Call": 0, "Bird": 0},
+                        },
+                    }
+                }
+            },
+        ),
+        400: error("An empty topic.", "topic must not be empty when given", 400),
+        404: error(
+            "A topic filter names a topic that does not exist.", "topic 'Nope' not found", 404
+        ),
+        503: UNAVAILABLE,
+    },
+)
+@kept_per_build(lambda params: params.topic)
+def monthly_by_customer_type(params):
+    topic = params.topic
+    if topic is None:
+        rows = fetch_answer(get_reader(), queries.CUSTOMER_TYPE_MONTHLY)
+    else:
+        rows = fetch_answer(get_reader(), queries.CUSTOMER_TYPE_TOPIC_MONTHLY, topic=topic)
+        _check_topic(rows, topic)
+        rows = _of_kind(rows, "count")
+    types = {}
+    for row in rows:
+        months = types.setdefault(row["customer_type"], {})
+        months.setdefault(row["calendar_month"], {})[row["channel"]] = row["interaction_count"]
+    return {"data": {"customer_types": types}}
+
+
+@endpoint(
+    bp,
+    "/<customer_id>/monthly",
+    params=CustomerTopicParams,
+    operation_id="getCustomerMonthlyInteractions",
+    table=_customer_months_table,
+    summary="A customer's interactions per month per channel",
+    description="Every month from the customer's first interaction to their last (about the "
+    "topic, when one is given), each with the channel object, zero-filled; no months when "
+    "there is none.",
+    responses={
+        200: Answer(
+            "The counts per month.",
+            schemas.CustomerMonthly,
+            {"data": {"customer_id": 1, "months": EXAMPLE_MONTHS}},
+        ),
+        400: BAD_CUSTOMER_ID,
+        404: error(
+            "No sheet mentions the customer (customer 999 not found), or a topic filter names "
+            "a topic that does not exist (topic 'Nope' not found).",
+            "customer 999 not found",
+            404,
+        ),
+        503: UNAVAILABLE,
+    },
+)
+def monthly_for_customer(params):
+    customer_id, topic = params.customer_id, params.topic
+    if topic is None:
+        rows = fetch_answer(get_reader(), queries.CUSTOMER_MONTHLY, customer_id=customer_id)
+    else:
+        rows = fetch_answer(
+            get_reader(), queries.CUSTOMER_TOPIC_MONTHLY, customer_id=customer_id, topic=topic
+        )
+    _check_customer(_of_kind(rows, "customer"), customer_id)
+    if topic is not None:
+        _check_topic(rows, topic)
+    months = _monthly(_of_kind(rows, "count"))
+    return {"data": {"customer_id": customer_id, "months": months}}
+
+
 @endpoint(
     bp,
     "/<customer_id>",
     params=CustomerTopicParams,
     operation_id="getCustomerInteractions",
+    table=_customer_table,
     summary="A customer's interactions per channel",
     description="How many times the customer talked to us on each channel (every channel, in "
     "display order, zero-filled), optionally about one topic only.",
@@ -146,6 +287,7 @@ def _for_customer_about(customer_id, topic):
     "/<customer_id>/topics",
     params=CustomerParams,
     operation_id="getCustomerInteractionsByTopic",
+    table=_customer_topics_table,
     summary="A customer's interactions per topic per channel",
     description="Per topic the customer talked about, the same channel object.",
     responses={

@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 from api import (  # noqa: F401
     customers,
     data_quality,
+    exports,
     health,
     imports,
     interactions,
@@ -86,14 +87,24 @@ def _headers(names):
     return {name: {"$ref": f"#/components/headers/{name}"} for name in ("X-Request-ID", *names)}
 
 
-def _response(answer: Answer, schema_refs, extra_headers=()) -> dict:
+# ?format=csv or xlsx (api/exports.py): the 200 of an endpoint declared with a table.
+DOWNLOADS = {
+    exports.CSV: {
+        "schema": {"type": "string"},
+        "example": "customer_id,Email,Call,Bird\r\n1,1,0,0\r\n",
+    },
+    exports.XLSX: {"schema": {"type": "string", "contentMediaType": exports.XLSX}},
+}
+
+
+def _response(answer: Answer, schema_refs, extra_headers=(), downloads=False) -> dict:
     content = {"schema": schema_refs[answer.model]}
     if answer.example is not None:
         content["example"] = answer.example
     return {
         "description": answer.description,
         "headers": _headers((*answer.headers, *extra_headers)),
-        "content": {"application/json": content},
+        "content": {"application/json": content, **(DOWNLOADS if downloads else {})},
     }
 
 
@@ -137,7 +148,8 @@ def _operation(declared, schema_refs) -> dict:
         responses["403"] = _response(ADMIN_ONLY, schema_refs)
     for status, answer in declared.responses.items():
         if status == 200 and versioned:
-            responses["200"] = _response(answer, schema_refs, VERSION_HEADERS)
+            downloads = declared.table is not None
+            responses["200"] = _response(answer, schema_refs, VERSION_HEADERS, downloads)
             responses["304"] = {
                 "description": "Not Modified: If-None-Match names the ETag this answer carries "
                 "(the data has not changed since): no body. Only an answer that would have been "

@@ -107,6 +107,27 @@ Cursor = Annotated[
 ]
 
 
+FORMATS = ("json", "csv", "xlsx")
+
+
+def _format(text: str) -> str:
+    if text not in FORMATS:
+        raise ApiError(400, f"format must be json, csv or xlsx, not {_shown(text)}")
+    return text
+
+
+Format = Annotated[
+    str | None,
+    Field(
+        description="json (the default), or csv or xlsx: the same answer as a table to "
+        "download (text/csv, or an Excel workbook of one sheet, numbers as numbers).",
+        examples=["csv"],
+        json_schema_extra={"enum": list(FORMATS)},
+    ),
+    BeforeValidator(_format),
+]
+
+
 class Params(BaseModel):
     """An endpoint's parameters: path parameters by the route's names, query parameters by
     theirs (any other query parameter is ignored)."""
@@ -116,26 +137,35 @@ class Params(BaseModel):
 
 class CustomerParams(Params):
     customer_id: CustomerId
+    format: Format = None
 
 
 class CustomerTopicParams(Params):
     customer_id: CustomerId
     topic: Topic = None
+    format: Format = None
 
 
 class TopicParams(Params):
     topic: Topic = None
+    format: Format = None
+
+
+class FormatParams(Params):
+    format: Format = None
 
 
 class CustomerPageParams(Params):
     limit: Limit = Field(DEFAULT_LIMIT, description=f"Customers per page, 1 to {MAX_LIMIT}.")
     cursor: Cursor = None
     q: Search = None
+    format: Format = None
 
 
 class VersionPageParams(Params):
     limit: Limit = Field(DEFAULT_LIMIT, description=f"Versions per page, 1 to {MAX_LIMIT}.")
     cursor: Cursor = None
+    format: Format = None
 
 
 class SheetParams(Params):

@@ -108,6 +108,104 @@ where topic = :topic
 order by kind, customer_type, display_order
 """
 
+# GET /interactions/{customer_id}/monthly: every month of the customer's, every channel (kind
+# 'count'); a row of kind 'customer' if the customer exists.
+CUSTOMER_MONTHLY = """
+select
+    'count' as kind,
+    month_index,
+    calendar_month,
+    display_order,
+    channel,
+    interaction_count
+from marts.answers_by_customer_month
+where customer_id = :customer_id
+union all
+select
+    'customer' as kind,
+    null as month_index,
+    null as calendar_month,
+    null as display_order,
+    null as channel,
+    null as interaction_count
+from marts.dim_customers
+where customer_id = :customer_id
+order by kind, month_index, display_order
+"""
+
+# GET /interactions/{customer_id}/monthly?topic=: as CUSTOMER_MONTHLY about one topic, and a
+# row of kind 'topic' if the topic exists.
+CUSTOMER_TOPIC_MONTHLY = """
+select
+    'count' as kind,
+    month_index,
+    calendar_month,
+    display_order,
+    channel,
+    interaction_count
+from marts.answers_by_customer_topic_month
+where customer_id = :customer_id and topic = :topic
+union all
+select
+    'customer' as kind,
+    null as month_index,
+    null as calendar_month,
+    null as display_order,
+    null as channel,
+    null as interaction_count
+from marts.dim_customers
+where customer_id = :customer_id
+union all
+select
+    'topic' as kind,
+    null as month_index,
+    null as calendar_month,
+    null as display_order,
+    null as channel,
+    null as interaction_count
+from marts.dim_topics
+where topic = :topic
+order by kind, month_index, display_order
+"""
+
+# GET /interactions/by-customer-type/monthly: every customer type, month and channel.
+CUSTOMER_TYPE_MONTHLY = """
+select
+    customer_type,
+    calendar_month,
+    channel,
+    interaction_count
+from marts.answers_by_customer_type_month
+order by customer_type, month_index, display_order
+"""
+
+# GET /interactions/by-customer-type/monthly?topic=: about the topic (kind 'count'); a row of
+# kind 'topic' if the topic exists.
+CUSTOMER_TYPE_TOPIC_MONTHLY = """
+select
+    'count' as kind,
+    customer_type,
+    month_index,
+    calendar_month,
+    display_order,
+    channel,
+    interaction_count
+from marts.answers_by_customer_type_topic_month
+where topic = :topic
+union all
+select
+    'topic' as kind,
+    null as customer_type,
+    null as month_index,
+    null as calendar_month,
+    null as display_order,
+    null as channel,
+    null as interaction_count
+from marts.dim_topics
+where topic = :topic
+order by kind, customer_type, month_index, display_order
+"""
+
 # A page of customers by id after :after_customer_id; :q (or null) matches the exact id or
 # a case-insensitive part of the occupation. :row_limit is one more than the page size, to
 # tell whether there is a next page.

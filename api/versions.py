@@ -3,7 +3,7 @@ version number, descending): marts.data_versions, which every build writes."""
 
 from flask import Blueprint, url_for
 
-from api import commands, queries, schemas
+from api import commands, exports, queries, schemas
 from api.data_version import fetch_answer
 from api.endpoints import UNAVAILABLE, Answer, endpoint, error
 from api.errors import ApiError
@@ -19,6 +19,7 @@ bp = Blueprint("versions", __name__, url_prefix="/api/v1/versions")
     "",
     params=VersionPageParams,
     operation_id="listVersions",
+    table=lambda body: exports.records(body["data"]),
     summary="The kept versions of the data, newest first",
     description="Every kept version (each import, and the sample seeds' first build), newest "
     "first, with the file it came from and the figures it was built with; is_live marks the "

@@ -142,6 +142,74 @@ def test_interactions_per_customer_type(sample, client):
     }
 
 
+# The sample's months: its first interaction (customer 1, 04/10/2019) to its last (customer
+# 3, 04/06/2021).
+SAMPLE_MONTHS = [f"{year}-{month:02d}" for year in (2019, 2020, 2021) for month in range(1, 13)][
+    9:30
+]
+
+
+def test_monthly_interactions_per_customer(sample, client):
+    def monthly(path, status=200):
+        return get(client, f"/api/v1/interactions/{path}", status)
+
+    email = {"Email": 1, "Call": 0, "Bird": 0}
+    assert monthly("1/monthly") == {"data": {"customer_id": 1, "months": {"2019-10": email}}}
+    # Customer 4: February and March 2020, the months between none (adjacent here).
+    assert monthly("4/monthly") == {
+        "data": {
+            "customer_id": 4,
+            "months": {
+                "2020-02": {"Email": 0, "Call": 1, "Bird": 0},
+                "2020-03": {"Email": 0, "Call": 0, "Bird": 1},
+            },
+        }
+    }
+    assert monthly("2/monthly") == {"data": {"customer_id": 2, "months": {}}}
+    assert monthly("1/monthly?topic=Unknown") == monthly("1/monthly")
+    assert monthly("1/monthly?topic=Sand") == {"data": {"customer_id": 1, "months": {}}}
+    assert monthly("999/monthly", 404) == {
+        "error": {"status": 404, "message": "customer 999 not found"}
+    }
+    assert monthly("1/monthly?topic=Nope", 404) == {
+        "error": {"status": 404, "message": "topic 'Nope' not found"}
+    }
+    assert monthly("999/monthly?topic=Nope", 404)["error"]["message"] == "customer 999 not found"
+    assert monthly("abc/monthly", 400)["error"]["message"] == (
+        "customer id must be a positive whole number, not 'abc'"
+    )
+
+
+def test_monthly_interactions_per_customer_type(sample, client):
+    def months(**counts):
+        """Every sample month, zeros but `counts` ({month: {channel: n}})."""
+        return {month: {**ZERO, **counts.get(month, {})} for month in SAMPLE_MONTHS}
+
+    assert len(SAMPLE_MONTHS) == 21 and SAMPLE_MONTHS[-1] == "2021-06"
+    everything = {
+        "data": {
+            "customer_types": {
+                "Blue": months(**{"2021-06": {"Email": 1}}),
+                "Orange": months(),
+                "Red": months(**{"2019-10": {"Email": 1}}),
+                "Unknown": months(**{"2020-02": {"Call": 1}, "2020-03": {"Bird": 1}}),
+            }
+        }
+    }
+    path = "/api/v1/interactions/by-customer-type/monthly"
+    answer = get(client, path)
+    assert answer == everything
+    assert list(answer["data"]["customer_types"]["Red"]) == SAMPLE_MONTHS  # in order
+    assert get(client, f"{path}?topic=Unknown") == everything
+    types = ("Blue", "Orange", "Red", "Unknown")
+    assert get(client, f"{path}?topic=Sand") == {
+        "data": {"customer_types": {name: months() for name in types}}
+    }
+    assert get(client, f"{path}?topic=Nope", 404) == {
+        "error": {"status": 404, "message": "topic 'Nope' not found"}
+    }
+
+
 def customer(customer_id, occupation, customer_type, in_sheet, count):
     return {
         "customer_id": customer_id,
@@ -450,11 +518,25 @@ def test_readme_documents_every_endpoint_with_an_example():
     from api.openapi import document
 
     documented = {url.split("?")[0] for url, _ in readme_examples()}
-    for template in document()["paths"]:
-        if template == "/api/v1/openapi.json":
+    for template, item in document()["paths"].items():
+        if template == "/api/v1/openapi.json" or "get" not in item:
             continue
         pattern = re.sub(r"\{[^/]+\}", "[^/]+", template)
         assert any(re.fullmatch(pattern, url) for url in documented), template
+
+
+def test_readme_shows_every_admin_endpoint_in_its_section():
+    """The POST endpoints change data: their examples are in "Updating the data from the
+    API" (tests/test_api_imports.py checks the real answers)."""
+    from api.openapi import document
+
+    section = README.read_text().split("\n## Updating the data from the API\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    posted = set(re.findall(r"^\$ curl .*localhost:5000(\S+)$", section, re.M))
+    for template, item in document()["paths"].items():
+        if "post" in item:
+            pattern = re.sub(r"\{[^/]+\}", "[^/]+", template)
+            assert any(re.fullmatch(pattern, url) for url in posted), template
 
 
 def test_readme_examples_are_the_real_answers(sample, client):

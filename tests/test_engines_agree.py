@@ -45,11 +45,17 @@ MARTS = [
     "answers_by_customer_topic",
     "answers_by_customer_type",
     "answers_by_customer_type_topic",
+    "answers_by_customer_month",
+    "answers_by_customer_topic_month",
+    "answers_by_customer_type_month",
+    "answers_by_customer_type_topic_month",
     "dim_channels",
     "dim_customers",
+    "dim_months",
     "dim_topics",
     "fct_interactions",
     "interactions_by_customer_channel",
+    "interactions_by_customer_month",
     "interactions_by_customer_type_channel",
     "quarantine_summary",
     "quarantined_rows",
@@ -298,13 +304,21 @@ def api_answers(environ: dict, marts: dict) -> dict:
     topic_names = [quote(name) for name in topic_names]
     urls = ["/api/v1/channels", "/api/v1/topics", "/api/v1/interactions/by-customer-type"]
     urls += [f"/api/v1/interactions/by-customer-type?topic={topic}" for topic in topic_names]
+    urls.append("/api/v1/interactions/by-customer-type/monthly")
+    urls += [
+        f"/api/v1/interactions/by-customer-type/monthly?topic={topic}" for topic in topic_names
+    ]
     for customer_id in customer_ids + [customer_ids[-1] + 1]:
         urls += [
             f"/api/v1/interactions/{customer_id}",
             f"/api/v1/interactions/{customer_id}/topics",
+            f"/api/v1/interactions/{customer_id}/monthly",
         ]
     for customer_id in customer_ids[:25]:
         urls += [f"/api/v1/interactions/{customer_id}?topic={topic}" for topic in topic_names]
+        urls += [
+            f"/api/v1/interactions/{customer_id}/monthly?topic={topic}" for topic in topic_names
+        ]
     urls += [f"/api/v1/customers?q={text}" for text in searches]
     answers = {}
     with mock.patch.dict(os.environ, environ):

@@ -60,7 +60,7 @@ def test_every_served_mart_has_statistics(warehouse):
             " where pg_namespace.nspname = 'marts' and tables.relkind = 'r'"
             " order by 1"
         ).fetchall()
-    assert len(marts) == 16
+    assert len(marts) == 20
     unanalysed = [name for name, _, analysed, _ in marts if not analysed]
     assert unanalysed == []
     without_statistics = [name for name, rows, _, columns in marts if rows > 0 and columns == 0]
@@ -109,6 +109,7 @@ def test_each_lookup_reads_a_handful_of_rows(warehouse):
             lookups += [
                 (queries.CUSTOMER_INTERACTIONS, {"customer_id": customer_id}),
                 (queries.CUSTOMER_TOPICS, {"customer_id": customer_id}),
+                (queries.CUSTOMER_MONTHLY, {"customer_id": customer_id}),
             ]
             for topic in (topics[0], topics[-1]):
                 lookups.append(
@@ -116,6 +117,9 @@ def test_each_lookup_reads_a_handful_of_rows(warehouse):
                         queries.CUSTOMER_TOPIC_INTERACTIONS,
                         {"customer_id": customer_id, "topic": topic},
                     )
+                )
+                lookups.append(
+                    (queries.CUSTOMER_TOPIC_MONTHLY, {"customer_id": customer_id, "topic": topic})
                 )
         lookups += [
             (queries.CUSTOMER_TYPE_TOPIC_INTERACTIONS, {"topic": topics[0]}),

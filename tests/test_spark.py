@@ -35,17 +35,23 @@ pytestmark = pytest.mark.spark  # make test-fast leaves these out
 
 MARTS = [
     "answers_by_customer",
+    "answers_by_customer_month",
     "answers_by_customer_topic",
+    "answers_by_customer_topic_month",
     "answers_by_customer_type",
+    "answers_by_customer_type_month",
     "answers_by_customer_type_topic",
+    "answers_by_customer_type_topic_month",
     "build_info",
     "customer_versions",
     "data_versions",
     "dim_channels",
     "dim_customers",
+    "dim_months",
     "dim_topics",
     "fct_interactions",
     "interactions_by_customer_channel",
+    "interactions_by_customer_month",
     "interactions_by_customer_type_channel",
     "quarantine_summary",
     "quarantined_rows",
@@ -337,7 +343,7 @@ def test_spark_sample_reconciles_and_passes_every_test(spark_sample):
     assert "WARN 1 warn_customers_not_in_customer_sheet" in output
     assert "PASS warn_quarantined_rows" in output
     assert "PASS expression_is_true_sheet_reconciliation_rows_landed" in output
-    assert len(re.findall(r" PASS \w+::test_\w+", output)) == 14  # every unit test
+    assert len(re.findall(r" PASS \w+::test_\w+", output)) == 16  # every unit test
     assert "ERROR=0" in output
     assert "SKIP=0" in output
 
@@ -486,7 +492,7 @@ def test_generated_workbook_is_counted_and_reconciled_on_spark(generated):
     findings = re.compile(r" (PASS|WARN \d+|FAIL \d+|ERROR) (\S+) ")
     assert sorted(findings.findall(spark_output)) == sorted(findings.findall(postgres_output))
     assert "ERROR=0" in spark_output
-    assert len(re.findall(r" PASS \w+::test_\w+", spark_output)) == 14
+    assert len(re.findall(r" PASS \w+::test_\w+", spark_output)) == 16
 
 
 # --- going live on Spark ---------------------------------------------------------------------
