@@ -31,6 +31,7 @@ def create_app(test_config=None):
         interactions,
         openapi,
         protocol,
+        quarantine,
         reference,
         request_id,
         versions,
@@ -43,7 +44,17 @@ def create_app(test_config=None):
     errors.register(app)
     website.register(app)
     data_version.register(app)  # X-Data-Version, ETag and 304 on the answers read from the data
-    modules = (health, interactions, customers, versions, imports, data_quality, reference, openapi)
+    modules = (
+        health,
+        interactions,
+        customers,
+        versions,
+        imports,
+        data_quality,
+        quarantine,
+        reference,
+        openapi,
+    )
     for module in modules:
         app.register_blueprint(module.bp)
     return app

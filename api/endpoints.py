@@ -24,9 +24,10 @@ class Answer:
     """A documented response: what it means, its body's model and an example body."""
 
     description: str
-    model: type[BaseModel]
+    model: type[BaseModel] | None  # None: a file, not JSON (media_type)
     example: object = None
     headers: tuple[str, ...] = ()  # response headers beyond X-Request-ID (components/headers)
+    media_type: str = "application/json"
 
 
 def error(description: str, example_message: str, status: int) -> Answer:

@@ -55,11 +55,17 @@ def _csv_safe(value):
 
 
 def xlsx_bytes(columns: list[str], rows: Iterable[list], title: str = "data") -> bytes:
+    return xlsx_workbook([(title, columns, rows)])
+
+
+def xlsx_workbook(sheets: Iterable[tuple[str, list[str], Iterable[list]]]) -> bytes:
+    """A workbook of one sheet per (title, columns, rows)."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.append(columns)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    for title, columns, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(columns)
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

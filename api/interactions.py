@@ -6,14 +6,21 @@ from the live build's answer file when this worker has mapped it (api/cache.py),
 the warehouse.
 """
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request, url_for
 
 from api import exports, queries, schemas
 from api.cache import get_cache
-from api.data_version import answered_from, fetch_answer, kept_per_build
+from api.data_version import BUILD_KEY, answered_from, fetch_answer, kept_per_build
 from api.endpoints import BAD_CUSTOMER_ID, UNAVAILABLE, Answer, endpoint, error
 from api.errors import ApiError
-from api.params import CustomerParams, CustomerTopicParams, TopicParams
+from api.params import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    CustomerParams,
+    CustomerRowsParams,
+    CustomerTopicParams,
+    TopicParams,
+)
 from api.warehouse import get_reader
 
 bp = Blueprint("interactions", __name__, url_prefix="/api/v1/interactions")
@@ -311,3 +318,98 @@ def topics_for_customer(params):
     _check_customer(_of_kind(rows, "customer"), customer_id)
     topics = _grouped(_of_kind(rows, "count"), "topic")
     return {"data": {"customer_id": customer_id, "topics": topics}}
+
+
+INTERACTIONS_SHEET = "External interactions"
+# The sheet's headers (interactions/sheets.py) -> the columns of fct_interactions holding them.
+ROW_CELLS = (
+    ("Date Start", "started_at_text"),
+    ("Interaction", "channel_text"),
+    ("Customers", "customer_id_text"),
+)
+
+
+@endpoint(
+    bp,
+    "/<customer_id>/rows",
+    params=CustomerRowsParams,
+    operation_id="listCustomerInteractionRows",
+    table=lambda body: exports.records(
+        [{**{k: v for k, v in row.items() if k != "cells"}, **row["cells"]} for row in body["data"]]
+    ),
+    summary="The workbook rows behind a customer's counts",
+    description="The rows of the External interactions sheet counted for the customer, in "
+    "sheet order, optionally of one channel and one topic (the rows behind one count of "
+    "/api/v1/interactions/{customer_id}?topic=): the version they are in, their row number in "
+    "the sheet, and their cells as landed. A page at a time, like /api/v1/customers: "
+    f"limit 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}); page.next (or page.next_cursor as "
+    "cursor) for the next page.",
+    responses={
+        200: Answer(
+            "A page of rows.",
+            schemas.CustomerRowPage,
+            {
+                "data": [
+                    {
+                        "version": 1,
+                        "sheet": INTERACTIONS_SHEET,
+                        "sheet_row": 2,
+                        "cells": {
+                            "Date Start": "04/10/2019 09:00",
+                            "Interaction": "Email",
+                            "Customers": "1",
+                        },
+                    }
+                ],
+                "page": {"limit": 50, "next_cursor": None, "next": None},
+            },
+        ),
+        400: BAD_CUSTOMER_ID,
+        404: error(
+            "No sheet mentions the customer, or the channel or topic does not exist.",
+            "channel 'Pigeon' not found",
+            404,
+        ),
+        503: UNAVAILABLE,
+    },
+)
+def rows_for_customer(params):
+    customer_id, limit = params.customer_id, params.limit
+    rows = fetch_answer(
+        get_reader(),
+        queries.CUSTOMER_ROWS_PAGE,
+        customer_id=customer_id,
+        channel=params.channel,
+        topic=params.topic,
+        after_row=params.cursor or 0,
+        row_limit=limit + 1,
+    )
+    _check_customer(_of_kind(rows, "customer"), customer_id)
+    if params.channel is not None and not _of_kind(rows, "channel"):
+        raise ApiError(404, f"channel {params.channel!r} not found")
+    if params.topic is not None:
+        _check_topic(rows, params.topic)
+    build = request.environ.get(BUILD_KEY)
+    version = build.version if build is not None else 0
+    found = _of_kind(rows, "row")
+    page = [
+        {
+            "version": version,
+            "sheet": INTERACTIONS_SHEET,
+            "sheet_row": row["sheet_row_number"],
+            "cells": {header: row[column] for header, column in ROW_CELLS},
+        }
+        for row in found[:limit]
+    ]
+    next_cursor = str(page[-1]["sheet_row"]) if len(found) > limit else None
+    next_url = None
+    if next_cursor:
+        next_url = url_for(
+            "interactions.rows_for_customer",
+            customer_id=customer_id,
+            channel=params.channel,
+            topic=params.topic,
+            limit=limit,
+            cursor=next_cursor,
+        )
+    return {"data": page, "page": {"limit": limit, "next_cursor": next_cursor, "next": next_url}}

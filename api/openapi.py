@@ -18,6 +18,7 @@ from api import (  # noqa: F401
     health,
     imports,
     interactions,
+    quarantine,
     reference,
     schemas,
     versions,
@@ -42,6 +43,9 @@ def openapi_json():
     return document()
 
 
+BAD_FORMAT = error(
+    "A format other than json, csv or xlsx.", "format must be json, csv or xlsx, not 'pdf'", 400
+)
 INTERNAL = error(
     "Unexpected error. The body says nothing of the cause; the server's log has it under the "
     "request id of the X-Request-ID header.",
@@ -98,6 +102,16 @@ DOWNLOADS = {
 
 
 def _response(answer: Answer, schema_refs, extra_headers=(), downloads=False) -> dict:
+    if answer.model is None:  # a file
+        return {
+            "description": answer.description,
+            "headers": _headers((*answer.headers, *extra_headers)),
+            "content": {
+                answer.media_type: {
+                    "schema": {"type": "string", "contentMediaType": answer.media_type}
+                }
+            },
+        }
     content = {"schema": schema_refs[answer.model]}
     if answer.example is not None:
         content["example"] = answer.example
@@ -159,6 +173,8 @@ def _operation(declared, schema_refs) -> dict:
             }
         else:
             responses[str(status)] = _response(answer, schema_refs)
+    if declared.table is not None and "400" not in responses:
+        responses["400"] = _response(BAD_FORMAT, schema_refs)
     responses["500"] = _response(INTERNAL, schema_refs)
     responses["default"] = _response(DEFAULT, schema_refs)
     operation = {
@@ -242,7 +258,10 @@ def _paths(schema_refs) -> dict:
 @functools.cache
 def document() -> dict:
     models = {schemas.Error} | {
-        answer.model for declared in ENDPOINTS for answer in declared.responses.values()
+        answer.model
+        for declared in ENDPOINTS
+        for answer in declared.responses.values()
+        if answer.model is not None
     }
     refs, definitions = models_json_schema(
         [(model, "serialization") for model in sorted(models, key=lambda model: model.__name__)],

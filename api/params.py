@@ -95,6 +95,12 @@ Search = _text_param(
     "text (case-insensitive).",
     "jedi",
 )
+Channel = _text_param(
+    "channel",
+    "Only the rows of this channel (a channel of /api/v1/channels, e.g. Email). A channel that "
+    "does not exist is a 404 naming it.",
+    "Email",
+)
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_limit)]
 Cursor = Annotated[
     int | None,
@@ -193,3 +199,27 @@ class VersionParams(Params):
         ),
         _id("version"),
     ]
+
+
+class LiveVersionParams(Params):
+    version: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            le=MAX_ID,
+            description="The live version's number (GET /api/v1/versions): the marts hold the "
+            "live version's rows; another is a 404.",
+            examples=[1],
+            json_schema_extra={"format": "int64"},
+        ),
+        _id("version"),
+    ] = None
+
+
+class CustomerRowsParams(Params):
+    customer_id: CustomerId
+    channel: Channel = None
+    topic: Topic = None
+    limit: Limit = Field(DEFAULT_LIMIT, description=f"Rows per page, 1 to {MAX_LIMIT}.")
+    cursor: Cursor = None
+    format: Format = None

@@ -228,6 +228,74 @@ order by customer_id
 limit :row_limit
 """
 
+# GET /interactions/{customer_id}/rows: a page of the customer's counted rows (kind 'row', in
+# sheet order after :after_row, :row_limit of them), and rows of kind 'customer', 'channel' and
+# 'topic' when they exist (a null :channel or :topic filters nothing).
+CUSTOMER_ROWS_PAGE = """
+select
+    'row' as kind,
+    sheet_row_number,
+    started_at_text,
+    channel_text,
+    customer_id_text
+from (
+    select
+        sheet_row_number,
+        started_at_text,
+        channel_text,
+        customer_id_text
+    from marts.fct_interactions
+    where
+        customer_id = :customer_id
+        and sheet_row_number > :after_row
+        and (cast(:channel as text) is null or channel = :channel)
+        and (cast(:topic as text) is null or topic = :topic)
+    order by sheet_row_number
+    limit :row_limit
+) as page
+union all
+select
+    'customer' as kind,
+    null as sheet_row_number,
+    null as started_at_text,
+    null as channel_text,
+    null as customer_id_text
+from marts.dim_customers
+where customer_id = :customer_id
+union all
+select
+    'channel' as kind,
+    null as sheet_row_number,
+    null as started_at_text,
+    null as channel_text,
+    null as customer_id_text
+from marts.dim_channels
+where channel = :channel
+union all
+select
+    'topic' as kind,
+    null as sheet_row_number,
+    null as started_at_text,
+    null as channel_text,
+    null as customer_id_text
+from marts.dim_topics
+where topic = :topic
+order by kind, sheet_row_number
+"""
+
+# GET /quarantine.xlsx: every quarantined row, by sheet, in sheet order, with its cells.
+QUARANTINED_ROWS = """
+select
+    sheet_name,
+    sheet_row_number,
+    quarantine_reason,
+    cell_1,
+    cell_2,
+    cell_3
+from marts.quarantined_rows
+order by sheet_name, sheet_row_number
+"""
+
 # The legacy stats endpoint: rows landed from one sheet (no row: an unknown name).
 SHEET_ROWS_LANDED = """
 select rows_landed

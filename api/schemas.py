@@ -69,6 +69,17 @@ class CustomerTypeInteractions(Body):
     data: CustomerTypeCounts
 
 
+class SheetRow(Body):
+    """A workbook row behind a count."""
+
+    version: int = Field(ge=0, description="The version of the data the row is in (the live).")
+    sheet: Literal["External interactions"]
+    sheet_row: int = Field(ge=1, description="The row's number in the sheet, as in Excel.")
+    cells: dict[str, str | None] = Field(
+        description="The row's cells as landed, by the sheet's headers (null: empty)."
+    )
+
+
 Month = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
 
 
@@ -320,3 +331,8 @@ class LiveVersion(Body):
 
 class LiveVersionAnswer(Body):
     data: LiveVersion
+
+
+class CustomerRowPage(Body):
+    data: list[SheetRow]
+    page: Page

@@ -136,6 +136,10 @@ class BuildJob:
         """Before dbt: against the new, not yet live warehouse that `env` names (the seed files
         it loads may be written here)."""
 
+    def dbt_vars(self) -> dict:
+        """After land: dbt vars this build adds (the sheets' header rows of an import)."""
+        return {}
+
     def check(self, env: dict[str, str]) -> None:
         """dbt has passed; the new warehouse is not live yet. Raising leaves the live data as
         it was."""
@@ -171,8 +175,7 @@ def build(
     stages: dict[str, float] = {}
     rows_landed: dict[str, int] = {}
     dbt_args = list(dbt_args or [])
-    if data_version is not None:
-        dbt_args += ["--vars", json.dumps({"data_version": data_version})]
+    dbt_vars = {} if data_version is None else {"data_version": data_version}
     files = {}
     if settings.warehouse in BULK_LOADED_WAREHOUSES:
         seeds = Path(seeds_dir) if seeds_dir is not None else settings.seeds_dir
@@ -193,9 +196,11 @@ def build(
                     step = time.monotonic()
                     rows_landed.update(landing.load_seed_files(settings.warehouse, new.env, files))
                     stages["load"] = time.monotonic() - step
+                dbt_vars.update(job.dbt_vars())
+                vars_args = ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
                 step = time.monotonic()
                 try:
-                    output = dbt.run(["build", *dbt_args], echo=echo)
+                    output = dbt.run(["build", *dbt_args, *vars_args], echo=echo)
                 finally:
                     stages["dbt build"] = time.monotonic() - step
             job.check(new.env)

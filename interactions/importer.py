@@ -277,6 +277,13 @@ class ImportJob(BuildJob):
         workbook = _open(self.workbook_path, self.formats)
         self.result = _read_into(self.settings, workbook, self.pending)
         self.result.stages["read workbook"] = time.monotonic() - started
+        self.record.header_rows = {
+            mart_name: figures.header_row
+            for mart_name, figures in zip(MART_SHEETS, self.result.sheets, strict=True)
+        }
+
+    def dbt_vars(self):
+        return self.record.dbt_vars()
 
     def check(self, env):
         result, settings = self.result, self.settings
@@ -361,7 +368,7 @@ QUARANTINE_REASONS = (
 )
 # The first three rows of each reason, which the summary lists.
 QUARANTINE_EXAMPLES = (
-    "select sheet_name, quarantine_reason, source_row_number, row_values from ("
+    "select sheet_name, quarantine_reason, sheet_row_number, row_values from ("
     " select *, row_number() over ("
     "  partition by sheet_name, quarantine_reason order by source_row_number"
     " ) as example from quarantined_rows"
@@ -388,8 +395,7 @@ def _read_summary(warehouse: str, env: dict[str, str], result: ImportResult) -> 
             (sheet, reason): QuarantineReason(sheets[sheet].name, reason, count, [])
             for sheet, reason, count in rows(QUARANTINE_REASONS)
         }
-        for sheet, reason, row_number, values in rows(QUARANTINE_EXAMPLES):
-            sheet_row = sheets[sheet].header_row + row_number
+        for sheet, reason, sheet_row, values in rows(QUARANTINE_EXAMPLES):
             reasons[(sheet, reason)].examples.append((sheet_row, values))
         order = list(MART_SHEETS)
         result.quarantined = [

@@ -131,6 +131,9 @@ class PublishJob(BuildJob):
         self.pending = pending
         self.went_live = False
 
+    def dbt_vars(self):
+        return self.record.dbt_vars()
+
     def check(self, env):
         record_candidate(self.settings, env, self.record, self.folder)
         if self.pending is not None:

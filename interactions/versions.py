@@ -70,6 +70,13 @@ class Version:
     customers_counted: int | None = None
     # sheet ('customers', 'interactions', 'products') -> {'landed', 'counted', 'quarantined'}
     sheets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # sheet -> the sheet row of its header (1-based; a version kept before it was recorded,
+    # and the sample's CSVs: row 1), so that the marts can name each row's sheet row
+    header_rows: dict[str, int] = field(default_factory=dict)
+
+    def dbt_vars(self) -> dict:
+        """The dbt vars of a build of this version: its sheets' header rows."""
+        return {"sheet_header_rows": self.header_rows} if self.header_rows else {}
 
     def take_figures(self, figures: dict) -> None:
         """The figures of a build of this version (changes.read_figures)."""

@@ -62,6 +62,11 @@ def test_each_table_as_csv(sample, client):
         "customer_id,occupation,customer_type,in_customer_sheet,interaction_count\r\n"
         "1,Jedi,Red,True,1\r\n2,Batman,Orange,True,0\r\n"
     )
+    assert csv_of(client, "/api/v1/interactions/4/rows?format=csv")[1] == (
+        "version,sheet,sheet_row,Date Start,Interaction,Customers\r\n"
+        "1,External interactions,3,11/02/2020 16:10,Call,4\r\n"
+        "1,External interactions,4,05/03/2020 11:23,Bird,4\r\n"
+    )
     assert csv_of(client, "/api/v1/data-quality?format=csv")[1] == (
         "sheet,rows_landed,rows_counted,rows_quarantined\r\n"
         "customers,5,5,0\r\ninteractions,4,4,0\r\nproducts,3,3,0\r\n"

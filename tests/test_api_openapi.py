@@ -99,6 +99,9 @@ def assert_conforms(response, path):
     assert errors == [], f"{path} {response.status_code}: {errors}"
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def operations():
     """(template, method, operation) of every documented operation."""
     return [
@@ -121,6 +124,8 @@ def test_document_is_openapi_3_1_with_valid_schemas():
             assert response["description"], (template, status)
             if status == "304":  # Not Modified: no body
                 assert "content" not in response, (template, status)
+            elif template.endswith(".xlsx") and status == "200":  # a file
+                assert list(response["content"]) == [XLSX], (template, status)
             else:
                 assert "application/json" in response["content"], (template, status)
             assert "X-Request-ID" in response["headers"], (template, status)
@@ -242,4 +247,4 @@ def test_unavailable_warehouse_responses_conform(client, monkeypatch, tmp_path):
         assert response.status_code == 503, path
         assert_conforms(response, path)
         checked += 1
-    assert checked == 12
+    assert checked == 14

@@ -210,6 +210,49 @@ def test_monthly_interactions_per_customer_type(sample, client):
     }
 
 
+def sheet_row(number, date_start, interaction, customer):
+    return {
+        "version": 1,
+        "sheet": "External interactions",
+        "sheet_row": number,
+        "cells": {"Date Start": date_start, "Interaction": interaction, "Customers": customer},
+    }
+
+
+def test_the_rows_behind_a_count(sample, client):
+    call = sheet_row(3, "11/02/2020 16:10", "Call", "4")
+    bird = sheet_row(4, "05/03/2020 11:23", "Bird", "4")
+    last = {"limit": 50, "next_cursor": None, "next": None}
+    assert get(client, "/api/v1/interactions/4/rows") == {"data": [call, bird], "page": last}
+    assert get(client, "/api/v1/interactions/4/rows?channel=Call&topic=Unknown") == {
+        "data": [call],
+        "page": last,
+    }
+    assert get(client, "/api/v1/interactions/4/rows?topic=Sand") == {"data": [], "page": last}
+    assert get(client, "/api/v1/interactions/2/rows") == {"data": [], "page": last}
+    first = get(client, "/api/v1/interactions/4/rows?limit=1")
+    assert first == {
+        "data": [call],
+        "page": {
+            "limit": 1,
+            "next_cursor": "3",
+            "next": "/api/v1/interactions/4/rows?limit=1&cursor=3",
+        },
+    }
+    assert get(client, first["page"]["next"]) == {
+        "data": [bird],
+        "page": {"limit": 1, "next_cursor": None, "next": None},
+    }
+    for path, message in (
+        ("999/rows", "customer 999 not found"),
+        ("4/rows?channel=Pigeon", "channel 'Pigeon' not found"),
+        ("4/rows?topic=Nope", "topic 'Nope' not found"),
+    ):
+        assert get(client, f"/api/v1/interactions/{path}", 404) == {
+            "error": {"status": 404, "message": message}
+        }
+
+
 def customer(customer_id, occupation, customer_type, in_sheet, count):
     return {
         "customer_id": customer_id,

@@ -110,6 +110,16 @@ def test_each_lookup_reads_a_handful_of_rows(warehouse):
                 (queries.CUSTOMER_INTERACTIONS, {"customer_id": customer_id}),
                 (queries.CUSTOMER_TOPICS, {"customer_id": customer_id}),
                 (queries.CUSTOMER_MONTHLY, {"customer_id": customer_id}),
+                (
+                    queries.CUSTOMER_ROWS_PAGE,
+                    {
+                        "customer_id": customer_id,
+                        "channel": None,
+                        "topic": None,
+                        "after_row": 0,
+                        "row_limit": 51,
+                    },
+                ),
             ]
             for topic in (topics[0], topics[-1]):
                 lookups.append(

@@ -422,7 +422,7 @@ def assert_least_privilege(dbname):
                 " where table_schema = 'marts' order by table_name"
             )
         ]
-        assert len(marts) == 16
+        assert len(marts) == 22
         for name in marts:
             query = sql.SQL("select count(*) from {}").format(sql.Identifier("marts", name))
             connection.execute(query).fetchone()
@@ -594,7 +594,7 @@ def every_mart(sample) -> dict:
         "select table_name from information_schema.tables"
         " where table_schema = 'marts' order by table_name",
     )
-    assert len(names) == 16
+    assert len(names) == 22
     return {
         name: sorted(map(repr, fetch_all(sample, f"select * from marts.{name}")))  # noqa: S608
         for (name,) in names

@@ -17,3 +17,4 @@
 {% macro month_start(expression) %}make_date({{ expression }}, 1, 1){% endmacro %}
 {% macro inlined() %}not materialized{% endmacro %}
 {% macro view_ref(name) %}{{ name }}{% endmacro %}
+{% macro sheet_row_number(expression, sheet) %}({{ expression }} + 1){% endmacro %}

@@ -24,6 +24,8 @@ checked as (
         source_row_number,
         customer_id,
         customer_id_text,
+        occupation_text,
+        customer_type_text,
         occupation,
         customer_type,
         is_blank_row,

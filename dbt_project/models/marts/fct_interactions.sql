@@ -15,7 +15,11 @@ counted as (
         topic,
         is_without_topic,
         interaction_month,
-        started_at as interaction_started_at
+        started_at as interaction_started_at,
+        {{ sheet_row_number('source_row_number', 'interactions') }} as sheet_row_number,
+        started_at_text,
+        channel_text,
+        customer_id_text
 
     from interactions
     where quarantine_reason is null
@@ -41,3 +45,4 @@ keyed as (
 )
 
 select * from keyed
+{{ lookup_order('2, 8') }}

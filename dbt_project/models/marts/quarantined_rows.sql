@@ -23,7 +23,11 @@ quarantined_customers as (
     select
         'customers' as sheet_name,
         source_row_number,
+        {{ sheet_row_number('source_row_number', 'customers') }} as sheet_row_number,
         quarantine_reason,
+        customer_id_text as cell_1,
+        occupation_text as cell_2,
+        customer_type_text as cell_3,
         {{ dbt.concat([
             "'Customer_Id='", "coalesce(customer_id_text, '')",
             "'; Occupation='", "coalesce(occupation, '')",
@@ -40,7 +44,11 @@ quarantined_interactions as (
     select
         'interactions' as sheet_name,
         source_row_number,
+        {{ sheet_row_number('source_row_number', 'interactions') }} as sheet_row_number,
         quarantine_reason,
+        started_at_text as cell_1,
+        channel_text as cell_2,
+        customer_id_text as cell_3,
         {{ dbt.concat([
             "'Date Start='", "coalesce(started_at_text, '')",
             "'; Interaction='", "coalesce(channel_text, '')",
@@ -57,7 +65,11 @@ quarantined_products as (
     select
         'products' as sheet_name,
         source_row_number,
+        {{ sheet_row_number('source_row_number', 'products') }} as sheet_row_number,
         quarantine_reason,
+        month_text as cell_1,
+        product_text as cell_2,
+        cast(null as {{ dbt.type_string() }}) as cell_3,
         {{ dbt.concat([
             "'Date='", "coalesce(month_text, '')",
             "'; Product='", "coalesce(product, '')",

@@ -11,6 +11,7 @@ landed as (
     select
         {{ landed_row_number() }} as source_row_number,
         date as month_text,
+        product as product_text,
         {{ clean_text('date') }} as month_trimmed,
         {{ clean_text('product') }} as product_trimmed
 
@@ -24,6 +25,7 @@ cleaned as (
     select
         source_row_number,
         month_text,
+        product_text,
         {{ blank_text('month_trimmed') }} as month_cleaned,
         {{ blank_text('product_trimmed') }} as product,
         {{ datetime_fixed_text('month_trimmed', var('product_month_format')) }} as month_fixed
@@ -49,6 +51,7 @@ renamed as (
     select
         source_row_number,
         month_text,
+        product_text,
         product,
         coalesce(month_cleaned, product) is null as is_blank_row,
         cast({{ timestamp_from_fields('month') }} as date) as product_month

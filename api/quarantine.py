@@ -1,0 +1,75 @@
+"""The fix-it workbook: every row the live version quarantined, as an Excel file the business
+can fix its own export with (GET /api/v1/quarantine.xlsx).
+
+One sheet per workbook sheet, named as in the workbook (interactions/sheets.py), each holding
+its quarantined rows in sheet order: the row's number in the business's sheet, the reason, then
+its cells as landed under the sheet's own headers. A sheet without quarantined rows is there,
+with its header only.
+"""
+
+from flask import Blueprint, current_app, request
+
+from api import exports, queries
+from api.data_version import BUILD_KEY, fetch_answer
+from api.endpoints import UNAVAILABLE, Answer, endpoint, error
+from api.errors import ApiError
+from api.params import LiveVersionParams
+from api.warehouse import get_reader
+from interactions.sheets import SHEETS
+
+bp = Blueprint("quarantine", __name__, url_prefix="/api/v1")
+
+FIRST_COLUMNS = ["Sheet row", "Reason"]
+
+
+@endpoint(
+    bp,
+    "/quarantine.xlsx",
+    params=LiveVersionParams,
+    operation_id="getQuarantineWorkbook",
+    summary="The quarantined rows as a workbook to fix",
+    description="An Excel workbook with one sheet per workbook sheet (Customers, External "
+    "interactions, Products of discussion), each listing the live version's quarantined rows "
+    "of that sheet: the row's number in the sheet, the reason, and its cells as landed under "
+    "the sheet's headers. ?version=N names the live version (a check); another is a 404.",
+    responses={
+        200: Answer("The workbook (an attachment).", None, media_type=exports.XLSX),
+        400: error(
+            "A version that is not a whole number from 1.",
+            "version must be a positive whole number, not 'x'",
+            400,
+        ),
+        404: error(
+            "The version asked for is not the live one.",
+            "version 1 is not the live version (2): the marts hold the live version's "
+            "quarantined rows only",
+            404,
+        ),
+        503: UNAVAILABLE,
+    },
+)
+def quarantine_workbook(params):
+    rows = fetch_answer(get_reader(), queries.QUARANTINED_ROWS)
+    build = request.environ.get(BUILD_KEY)
+    live = build.version if build is not None else None
+    if params.version is not None and params.version != live:
+        raise ApiError(
+            404,
+            f"version {params.version} is not the live version ({live}): the marts hold the "
+            "live version's quarantined rows only",
+        )
+    by_sheet = {spec.mart_name: [] for spec in SHEETS}
+    for row in rows:
+        cells = [row["cell_1"], row["cell_2"], row["cell_3"]]
+        by_sheet[row["sheet_name"]].append(
+            [row["sheet_row_number"], row["quarantine_reason"], *cells]
+        )
+    sheets = []
+    for spec in SHEETS:
+        columns = FIRST_COLUMNS + [column.header for column in spec.columns]
+        rows_of_sheet = [row[: len(columns)] for row in by_sheet[spec.mart_name]]
+        sheets.append((spec.name, columns, rows_of_sheet))
+    response = current_app.response_class(exports.xlsx_workbook(sheets), content_type=exports.XLSX)
+    name = f"quarantine-v{live}.xlsx" if live is not None else "quarantine.xlsx"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
