@@ -9,13 +9,23 @@ interactions as (
 
 ),
 
+first_and_last as (
+
+    select
+        min(interaction_month) as first_month,
+        max(interaction_month) as last_month
+
+    from interactions
+
+),
+
 bounds as (
 
     select
-        min({{ month_index('interaction_month') }}) as first_index,
-        max({{ month_index('interaction_month') }}) as last_index
+        {{ month_index('first_month') }} as first_index,
+        {{ month_index('last_month') }} as last_index
 
-    from interactions
+    from first_and_last
 
 ),
 
