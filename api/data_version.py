@@ -44,6 +44,12 @@ def answered_from(build: Build | None) -> None:
     request.environ[BUILD_KEY] = build
 
 
+def answered_version() -> int | None:
+    """The data version of the build this request's answer is read from (None: not read)."""
+    build = request.environ.get(BUILD_KEY)
+    return build.version if build is not None else None
+
+
 def fetch_answer(reader, query: str, /, **params) -> list[dict]:
     """The rows of the answer to this request (reader.fetch_all), their build noted."""
     before = get_cache().build_before_query()  # PostgreSQL: before the query, never after

@@ -6,11 +6,11 @@ from the live build's answer file when this worker has mapped it (api/cache.py),
 the warehouse.
 """
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, url_for
 
 from api import exports, queries, schemas
 from api.cache import get_cache
-from api.data_version import BUILD_KEY, answered_from, fetch_answer, kept_per_build
+from api.data_version import answered_from, answered_version, fetch_answer, kept_per_build
 from api.endpoints import BAD_CUSTOMER_ID, UNAVAILABLE, Answer, endpoint, error
 from api.errors import ApiError
 from api.params import (
@@ -133,11 +133,6 @@ def by_customer_type(params):
     return {"data": {"customer_types": _grouped(rows, "customer_type")}}
 
 
-def _monthly(rows):
-    """{month: {channel: count, ...}, ...} in the rows' order (month, display order)."""
-    return _grouped(rows, "calendar_month")
-
-
 EXAMPLE_MONTHS = {
     "2019-10": {"Email": 1, "Call": 0, "Bird": 0},
 }
@@ -232,7 +227,7 @@ def monthly_for_customer(params):
     _check_customer(_of_kind(rows, "customer"), customer_id)
     if topic is not None:
         _check_topic(rows, topic)
-    months = _monthly(_of_kind(rows, "count"))
+    months = _grouped(_of_kind(rows, "count"), "calendar_month")
     return {"data": {"customer_id": customer_id, "months": months}}
 
 
@@ -389,8 +384,7 @@ def rows_for_customer(params):
         raise ApiError(404, f"channel {params.channel!r} not found")
     if params.topic is not None:
         _check_topic(rows, params.topic)
-    build = request.environ.get(BUILD_KEY)
-    version = build.version if build is not None else 0
+    version = answered_version() or 0
     found = _of_kind(rows, "row")
     page = [
         {

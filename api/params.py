@@ -61,17 +61,22 @@ def _id(what: str):
     return BeforeValidator(lambda text: positive_id(text, what))
 
 
-CustomerId = Annotated[
-    int,
-    Field(
-        ge=1,
-        le=MAX_ID,
-        description="The customer's id: a whole number from 1 to 2^63-1.",
-        examples=[1],
-        json_schema_extra={"format": "int64"},
-    ),
-    _id("customer id"),
-]
+def _id_param(what: str, description: str, kind=int):
+    """A whole number from 1 to 2^63-1 (an id, a version) checked by positive_id."""
+    return Annotated[
+        kind,
+        Field(
+            ge=1,
+            le=MAX_ID,
+            description=description,
+            examples=[1],
+            json_schema_extra={"format": "int64"},
+        ),
+        _id(what),
+    ]
+
+
+CustomerId = _id_param("customer id", "The customer's id: a whole number from 1 to 2^63-1.")
 
 
 def _text_param(name: str, description: str, example: str):
@@ -188,32 +193,16 @@ class PreviewParams(Params):
 
 
 class VersionParams(Params):
-    version: Annotated[
-        int,
-        Field(
-            ge=1,
-            le=MAX_ID,
-            description="A kept version's number (GET /api/v1/versions).",
-            examples=[1],
-            json_schema_extra={"format": "int64"},
-        ),
-        _id("version"),
-    ]
+    version: _id_param("version", "A kept version's number (GET /api/v1/versions).")
 
 
 class LiveVersionParams(Params):
-    version: Annotated[
+    version: _id_param(
+        "version",
+        "The live version's number (GET /api/v1/versions): the marts hold the live version's "
+        "rows; another is a 404.",
         int | None,
-        Field(
-            ge=1,
-            le=MAX_ID,
-            description="The live version's number (GET /api/v1/versions): the marts hold the "
-            "live version's rows; another is a 404.",
-            examples=[1],
-            json_schema_extra={"format": "int64"},
-        ),
-        _id("version"),
-    ] = None
+    ) = None
 
 
 class CustomerRowsParams(Params):

@@ -7,10 +7,10 @@ its cells as landed under the sheet's own headers. A sheet without quarantined r
 with its header only.
 """
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
 from api import exports, queries
-from api.data_version import BUILD_KEY, fetch_answer
+from api.data_version import answered_version, fetch_answer
 from api.endpoints import UNAVAILABLE, Answer, endpoint, error
 from api.errors import ApiError
 from api.params import LiveVersionParams
@@ -50,8 +50,7 @@ FIRST_COLUMNS = ["Sheet row", "Reason"]
 )
 def quarantine_workbook(params):
     rows = fetch_answer(get_reader(), queries.QUARANTINED_ROWS)
-    build = request.environ.get(BUILD_KEY)
-    live = build.version if build is not None else None
+    live = answered_version()
     if params.version is not None and params.version != live:
         raise ApiError(
             404,
