@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Iterable
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+
+from interactions.xlsx_files import workbook_bytes
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,29 +55,7 @@ def _csv_safe(value):
 
 
 def xlsx_bytes(columns: list[str], rows: Iterable[list], title: str = "data") -> bytes:
-    return xlsx_workbook([(title, columns, rows)])
-
-
-def xlsx_workbook(sheets: Iterable[tuple[str, list[str], Iterable[list]]]) -> bytes:
-    """A workbook of one sheet per (title, columns, rows)."""
-    book = Workbook(write_only=True)
-    for title, columns, rows in sheets:
-        sheet = book.create_sheet(title)
-        sheet.append(columns)
-        for row in rows:
-            sheet.append([_xlsx_cell(sheet, value) for value in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _xlsx_cell(sheet, value):
-    """openpyxl writes a text starting with '=' as a formula: such a cell is typed as text."""
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"
-        return cell
-    return value
+    return workbook_bytes([(title, columns, rows)])
 
 
 def per_channel(columns: list[str], items: Iterable[tuple[tuple, dict]]) -> Table:

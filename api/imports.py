@@ -10,7 +10,7 @@ Both need an admin key (api/auth.py): 401 without a key, 403 with a read key or 
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from api import commands, config, schemas
+from api import commands, config, exports, schemas
 from api.endpoints import Answer, endpoint, error
 from api.errors import ApiError
 from api.params import PreviewParams
@@ -120,7 +120,9 @@ def preview_import():
         raise ApiError(400, NO_WORKBOOK)
     store = _store()
     preview_id, path = store.new(upload.filename or "", upload.save)
-    outcome = commands.run("import", "--preview", str(path))
+    outcome = commands.run(
+        "import", "--preview", "--fixit", str(store.fixit(preview_id)), str(path)
+    )
     answer = outcome.answer
     if answer is None:
         store.discard(preview_id)
@@ -194,3 +196,38 @@ def publish_import(params):
         raise ApiError(422, answer["message"])
     store.discard(preview.preview_id)
     return {"data": {"version": answer["version"]}}
+
+
+@endpoint(
+    bp,
+    "/<preview_id>/quarantine.xlsx",
+    params=PreviewParams,
+    admin=True,
+    operation_id="getPreviewQuarantineWorkbook",
+    summary="The rows an uploaded workbook would quarantine, as a workbook to fix",
+    description="The fix-it workbook of a preview (POST /api/v1/imports), as GET "
+    "/api/v1/quarantine.xlsx is the live version's: one sheet per workbook sheet, each listing "
+    "the rows that would be quarantined, with the row's number in the sheet, the reason and "
+    "its cells. While the preview can be published (an hour). Needs an admin key.",
+    responses={
+        200: Answer("The workbook (an attachment).", None, media_type=exports.XLSX),
+        404: error(
+            "No such preview (unknown, published already, or expired).",
+            UNKNOWN_PREVIEW.format(preview_id="0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f"),
+            404,
+        ),
+    },
+)
+def preview_quarantine_workbook(params):
+    store = _store()
+    if store.get(params.preview_id) is None:
+        raise ApiError(404, UNKNOWN_PREVIEW.format(preview_id=params.preview_id))
+    try:
+        workbook = store.fixit(params.preview_id).read_bytes()
+    except FileNotFoundError:  # published or expired between the two reads
+        raise ApiError(404, UNKNOWN_PREVIEW.format(preview_id=params.preview_id)) from None
+    response = current_app.response_class(workbook, content_type=exports.XLSX)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="quarantine-preview-{params.preview_id[:8]}.xlsx"'
+    )
+    return response

@@ -153,8 +153,10 @@ def _parameters(declared) -> list[dict]:
 def _operation(declared, schema_refs) -> dict:
     """The operation of one declared endpoint, with what its kind of path shares."""
     is_api = declared.path.startswith("/api/")
-    # answered from the data: the GETs of /api/ but this document
-    versioned = is_api and declared.path != OPENAPI_PATH and declared.method == "GET"
+    # answered from the data: the GETs of /api/ but this document and a preview's file (admin)
+    versioned = (
+        is_api and declared.path != OPENAPI_PATH and declared.method == "GET" and not declared.admin
+    )
     responses = {}
     if is_api:
         responses["401"] = _response(UNAUTHORIZED, schema_refs)

@@ -2,8 +2,9 @@
 worker (a publish may reach another worker than the upload did).
 
 `<API_PREVIEW_DIR>/<preview_id>/` holds the workbook under its uploaded name and
-`preview.json` (when it was made, the live version it was previewed against, its answer),
-written last under a temporary name then renamed: a folder without it (an upload killed
+`.fixit.xlsx` (its quarantined rows, `interactions import --fixit`) and `preview.json` (when
+it was made, the live version it was previewed against), written last under a temporary name
+then renamed: a folder without it (an upload killed
 midway) is no preview. A preview expires PREVIEW_SECONDS after it was made; expired and
 unfinished folders are removed whenever a new upload arrives. Publishing removes its preview.
 """
@@ -24,6 +25,7 @@ from api.answer_store import private_folder
 PREVIEW_SECONDS = 3600
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 RECORD = "preview.json"
+FIXIT = ".fixit.xlsx"  # the fix-it workbook of its quarantined rows (a dot: never the workbook)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ class PreviewStore:
         if len(workbooks) != 1:
             return None
         return Preview(preview_id, workbooks[0], record["live_version"], record["created"])
+
+    def fixit(self, preview_id: str) -> Path:
+        """Where the preview's fix-it workbook is written."""
+        return self.folder / preview_id / FIXIT
 
     def discard(self, preview_id: str) -> None:
         shutil.rmtree(self.folder / preview_id, ignore_errors=True)

@@ -1,10 +1,8 @@
 """The fix-it workbook: every row the live version quarantined, as an Excel file the business
 can fix its own export with (GET /api/v1/quarantine.xlsx).
 
-One sheet per workbook sheet, named as in the workbook (interactions/sheets.py), each holding
-its quarantined rows in sheet order: the row's number in the business's sheet, the reason, then
-its cells as landed under the sheet's own headers. A sheet without quarantined rows is there,
-with its header only.
+Its sheets and columns: interactions/fixit.py (an upload's preview has one too:
+api/imports.py).
 """
 
 from flask import Blueprint, current_app
@@ -15,11 +13,9 @@ from api.endpoints import UNAVAILABLE, Answer, endpoint, error
 from api.errors import ApiError
 from api.params import LiveVersionParams
 from api.warehouse import get_reader
-from interactions.sheets import SHEETS
+from interactions import fixit
 
 bp = Blueprint("quarantine", __name__, url_prefix="/api/v1")
-
-FIRST_COLUMNS = ["Sheet row", "Reason"]
 
 
 @endpoint(
@@ -57,18 +53,18 @@ def quarantine_workbook(params):
             f"version {params.version} is not the live version ({live}): the marts hold the "
             "live version's quarantined rows only",
         )
-    by_sheet = {spec.mart_name: [] for spec in SHEETS}
-    for row in rows:
-        cells = [row["cell_1"], row["cell_2"], row["cell_3"]]
-        by_sheet[row["sheet_name"]].append(
-            [row["sheet_row_number"], row["quarantine_reason"], *cells]
+    workbook = fixit.workbook(
+        (
+            row["sheet_name"],
+            row["sheet_row_number"],
+            row["quarantine_reason"],
+            row["cell_1"],
+            row["cell_2"],
+            row["cell_3"],
         )
-    sheets = []
-    for spec in SHEETS:
-        columns = FIRST_COLUMNS + [column.header for column in spec.columns]
-        rows_of_sheet = [row[: len(columns)] for row in by_sheet[spec.mart_name]]
-        sheets.append((spec.name, columns, rows_of_sheet))
-    response = current_app.response_class(exports.xlsx_workbook(sheets), content_type=exports.XLSX)
+        for row in rows
+    )
+    response = current_app.response_class(workbook, content_type=exports.XLSX)
     name = f"quarantine-v{live}.xlsx" if live is not None else "quarantine.xlsx"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

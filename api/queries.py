@@ -7,6 +7,8 @@ joins or zero-filling here: the marts hold the answers (dbt_project/models/marts
 every channel in display order, zeros included) and these queries look them up.
 """
 
+from interactions import fixit
+
 # Rows of kind 'count' are an answer; a row of kind 'customer' or 'topic' says that the customer
 # or the topic exists (else the answer is a 404).
 
@@ -283,18 +285,9 @@ where topic = :topic
 order by kind, sheet_row_number
 """
 
-# GET /quarantine.xlsx: every quarantined row, by sheet, in sheet order, with its cells.
-QUARANTINED_ROWS = """
-select
-    sheet_name,
-    sheet_row_number,
-    quarantine_reason,
-    cell_1,
-    cell_2,
-    cell_3
-from marts.quarantined_rows
-order by sheet_name, sheet_row_number
-"""
+# GET /quarantine.xlsx: every quarantined row of marts.quarantined_rows, by sheet, in sheet
+# order, with its cells (the query an import's preview writes its fix-it workbook with).
+QUARANTINED_ROWS = fixit.QUARANTINED_ROWS.format(schema="marts.")
 
 # The legacy stats endpoint: rows landed from one sheet (no row: an unknown name).
 SHEET_ROWS_LANDED = """

@@ -4,7 +4,8 @@ interactions build     rebuild the live version's marts with dbt and make them l
 interactions serve     serve the API and website with gunicorn (PORT, default 5000)
 interactions import WORKBOOK.xlsx  land a new Excel export as a new version, live atomically
 interactions import --preview WORKBOOK.xlsx  what the export would change; nothing changes
-                         (--json: the report as JSON; --expect-live N: only if N is live)
+                         (--json: the report as JSON; --expect-live N: only if N is live;
+                         --fixit F.xlsx: its quarantined rows as a workbook to fix)
 interactions history   the kept versions, newest first (--json)
 interactions rollback [N]  make kept version N (default: the one before the live) live again
 interactions apikey new  print a new random API key and its SHA-256 digest (API_KEY_HASHES);
@@ -17,6 +18,7 @@ import json
 import os
 import secrets
 import sys
+from pathlib import Path
 
 from interactions import publish, versions
 from interactions import settings as settings_module
@@ -63,6 +65,7 @@ def _cmd_import(args) -> int:
             allow_shrink=args.allow_shrink,
             note=args.note,
             expect_live=ANY_LIVE if args.expect_live is None else args.expect_live,
+            fixit=args.fixit,
         )
     except ImportFailed as error:
         if args.json:
@@ -236,6 +239,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="change nothing unless version N is live ('none': nothing is); exit "
         f"{EXIT_LIVE_CHANGED} if another is",
+    )
+    importing.add_argument(
+        "--fixit",
+        type=Path,
+        metavar="FILE.xlsx",
+        help="also write the fix-it workbook (its quarantined rows, their sheet rows, reasons "
+        "and cells) to FILE.xlsx once its checks pass",
     )
     history = commands.add_parser("history", help="the kept versions, newest first")
     history.add_argument("--json", action="store_true", help="a JSON list")

@@ -28,7 +28,7 @@ import duckdb
 import psycopg
 import yaml
 
-from interactions import versions
+from interactions import fixit, versions
 from interactions.build import BuildError, BuildJob, build, pause_point
 from interactions.changes import (
     Changes,
@@ -119,11 +119,13 @@ def import_workbook(
     allow_shrink=False,
     note="",
     expect_live=ANY_LIVE,
+    fixit: Path | None = None,
 ) -> ImportResult:
     """Import the workbook at `workbook_path` as a new version; raise ImportFailed (nothing
     changed) on error. `preview`: build and test it, compute the changes, change nothing.
     `expect_live`: the version that must be live (None: none), checked under the build lock;
-    LiveChanged if another is."""
+    LiveChanged if another is. `fixit`: write the fix-it workbook of its quarantined rows
+    there once dbt has passed (interactions/fixit.py)."""
     if settings.warehouse not in ("duckdb", "postgres"):
         raise ImportFailed(
             f"import works on WAREHOUSE=duckdb or postgres, not {settings.warehouse}"
@@ -156,6 +158,7 @@ def import_workbook(
                 keep=keep,
                 note=note,
                 started=started,
+                fixit=fixit,
             )
     except BuildError as error:
         raise ImportFailed(_build_failure(error)) from error
@@ -176,6 +179,7 @@ def _import_locked(
     keep,
     note,
     started,
+    fixit,
 ) -> ImportResult:
     number = store.next_number(live)
     kept = versions.kept_after_import(store, number, keep)
@@ -196,6 +200,7 @@ def _import_locked(
         formats,
         allowed_shrink=allowed_shrink,
         preview=preview,
+        fixit=fixit,
     )
     landing = store.landing_folder()
     seed_files = {seed: seed_path(job.pending, seed) for seed in WORKBOOK_SEEDS}
@@ -256,6 +261,7 @@ class ImportJob(BuildJob):
         *,
         allowed_shrink,
         preview,
+        fixit,
     ):
         self.settings = settings
         self.store = store
@@ -267,6 +273,7 @@ class ImportJob(BuildJob):
         self.formats = formats
         self.allowed_shrink = allowed_shrink  # None: no guard (--allow-shrink)
         self.preview = preview  # a preview reports the guard's refusal
+        self.fixit = fixit  # where the fix-it workbook goes (None: nowhere)
         self.pending = store.new_pending(self.number)
         self.result: ImportResult | None = None
         self.went_live = False
@@ -288,7 +295,7 @@ class ImportJob(BuildJob):
     def check(self, env):
         result, settings = self.result, self.settings
         started = time.monotonic()
-        _read_summary(settings.warehouse, env, result)
+        _read_summary(settings.warehouse, env, result, self.fixit)
         result.changes = compare(settings.warehouse, env, settings.duckdb_path, self.live)
         result.stages["summary"] = time.monotonic() - started
         if self.allowed_shrink is not None:
@@ -381,13 +388,19 @@ BUILD_FIGURES = (
 )
 
 
-def _read_summary(warehouse: str, env: dict[str, str], result: ImportResult) -> None:
-    """The summary's figures, read from the new marts before they go live."""
+def _read_summary(
+    warehouse: str, env: dict[str, str], result: ImportResult, fixit_path: Path | None
+) -> None:
+    """The summary's figures, read from the new marts before they go live (and the fix-it
+    workbook, when asked for)."""
     sheets = dict(zip(MART_SHEETS, result.sheets, strict=True))
     with connect_to_marts(warehouse, env) as connection:
 
         def rows(query: str) -> list[tuple]:
             return connection.execute(query).fetchall()
+
+        if fixit_path is not None:
+            fixit.write(fixit_path, rows(fixit.QUARANTINED_ROWS.format(schema="")))
 
         for sheet, counted, quarantined in rows(SHEET_FIGURES):
             sheets[sheet].rows_counted, sheets[sheet].rows_quarantined = counted, quarantined

@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import openpyxl
 import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -194,6 +195,23 @@ def test_upload_preview_publish_and_rollback(warehouse, api, tmp_path):  # noqa:
             }
         ],
     }
+    # Its fix-it workbook: the Pigeon row, its sheet row and cells; an admin key only.
+    fixit_path = f"/api/v1/imports/{preview_b['preview_id']}/quarantine.xlsx"
+    response = api.get(fixit_path, headers=ADMIN)
+    assert response.status_code == 200, response.data
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="quarantine-preview-{preview_b["preview_id"][:8]}.xlsx"'
+    )
+    book = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    assert {sheet.title: list(sheet.values) for sheet in book} == {
+        "Customers": [("Sheet row", "Reason", "Customer_Id", "Occupation", "Type")],
+        "External interactions": [
+            ("Sheet row", "Reason", "Date Start", "Interaction", "Customers"),
+            (22, "unknown channel", "02/11/2019 09:00", "Pigeon", "6"),
+        ],
+        "Products of discussion": [("Sheet row", "Reason", "Date", "Product")],
+    }
+    assert api.get(fixit_path, headers=READ).status_code == 403
     response = api.post("/api/v1/versions/1/rollback", headers=ADMIN)
     assert (response.status_code, response.get_json()) == (200, {"data": {"version": 1}})
     assert customer_one(warehouse) == SAMPLE_ONE
@@ -310,12 +328,15 @@ def test_unknown_malformed_and_expired_previews_are_404(admin_api, tmp_path):
     made = json.loads(record.read_text())
     record.write_text(json.dumps({**made, "created": made["created"] - 3601}))
     for given in (preview_id, "0" * 32, "not-an-id", "A" * 32):
-        response = admin_api.post(f"/api/v1/imports/{given}/publish", headers=ADMIN)
-        assert error_of(response) == (
-            404,
-            f"no preview {given}: it is unknown, published already or expired (after an "
-            "hour); upload the workbook again",
-        )
+        for response in (
+            admin_api.get(f"/api/v1/imports/{given}/quarantine.xlsx", headers=ADMIN),
+            admin_api.post(f"/api/v1/imports/{given}/publish", headers=ADMIN),
+        ):
+            assert error_of(response) == (
+                404,
+                f"no preview {given}: it is unknown, published already or expired (after an "
+                "hour); upload the workbook again",
+            )
     assert not path.parent.exists()  # the expired preview is removed
 
 

@@ -31,9 +31,9 @@ CHROMIUM_FLAGS = [
 
 class Server:
     """`interactions serve` (gunicorn) on the port the kernel picks, on the given warehouse
-    file; its output goes to `log_path`."""
+    file, with more `settings` (environment variables); its output goes to `log_path`."""
 
-    def __init__(self, duckdb_path: Path, log_path: Path):
+    def __init__(self, duckdb_path: Path, log_path: Path, **settings: str):
         env = {
             **os.environ,
             "WAREHOUSE": "duckdb",
@@ -41,6 +41,7 @@ class Server:
             "HOST": "127.0.0.1",
             "PORT": "0",
             "WEB_CONCURRENCY": "1",
+            **settings,
         }
         interactions = Path(sys.executable).with_name("interactions")
         with open(log_path, "ab") as log:

@@ -1,60 +1,12 @@
 // Customer interactions dashboard: reads only the public API (/api/v1/...), no framework.
 "use strict";
 
-const API = "/api/v1";
-const KEY_STORAGE = "interactions-api-key"; // sessionStorage: this browser tab only
+import { API, KEY_STORAGE, apiGet, download, onUnauthorized } from "./api.js";
+import { barChart, channelsOf, monthlyCharts } from "./charts.js";
+import { $, countsTable, downloadButtons, el, formatTime, plural, setState } from "./dom.js";
+import { historyFailed, renderHistory, setUpUpdate } from "./update.js";
 
-class ApiError extends Error {
-  constructor(kind, status, message) {
-    super(message);
-    this.kind = kind; // "down" | "notfound" | "unauthorized" | "bad" | "error"
-    this.status = status;
-  }
-}
-
-const $ = (id) => document.getElementById(id);
-
-const plural = (count, noun) => `${count} ${noun}${count === 1 ? "" : "s"}`;
-
-function el(tag, attributes = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
-
-async function apiGet(path) {
-  const headers = { Accept: "application/json" };
-  const key = sessionStorage.getItem(KEY_STORAGE);
-  if (key) headers["X-API-Key"] = key;
-  let response;
-  try {
-    response = await fetch(path, { headers, credentials: "omit" });
-  } catch (error) {
-    throw new ApiError("down", 0, "The data service cannot be reached.");
-  }
-  let body = null;
-  try {
-    body = await response.json();
-  } catch (error) {
-    body = null;
-  }
-  if (response.ok) return body;
-  const message = (body && body.error && body.error.message) || `HTTP ${response.status}`;
-  if (response.status === 401) {
-    showKeyPanel();
-    throw new ApiError("unauthorized", 401, "An API key is needed to see the data.");
-  }
-  if (response.status === 404) throw new ApiError("notfound", 404, message);
-  if (response.status === 400) throw new ApiError("bad", 400, message);
-  if (response.status >= 500) {
-    throw new ApiError("down", response.status, "The data service is unavailable right now.");
-  }
-  throw new ApiError("error", response.status, message);
-}
+const ROWS_PAGE = 50;
 
 function showApiError(error) {
   const box = $("api-error");
@@ -68,60 +20,14 @@ function clearApiError() {
   $("api-error").hidden = true;
 }
 
-function showKeyPanel() {
+onUnauthorized(() => {
   $("api-key-panel").hidden = false;
-}
+});
 
-function setState(id, kind, text) {
-  const node = $(id);
-  node.className = `state state-${kind}`;
-  node.textContent = text;
-  node.dataset.state = kind;
-}
-
-// ---- channel chart -------------------------------------------------------------------
-
-const SVG_NS = "http://www.w3.org/2000/svg";
-
-function svg(tag, attributes = {}, text) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function barChart(counts, title) {
-  const entries = Object.entries(counts);
-  const max = Math.max(1, ...entries.map(([, value]) => value));
-  const rowHeight = 34;
-  const labelWidth = 90;
-  const width = 400;
-  const chartWidth = width - labelWidth - 50;
-  const height = entries.length * rowHeight + 10;
-  const chart = svg("svg", {
-    viewBox: `0 0 ${width} ${height}`,
-    role: "img",
-    "aria-label": `${title}: ${entries.map(([name, value]) => `${name} ${value}`).join(", ")}`,
-  });
-  entries.forEach(([name, value], index) => {
-    const y = index * rowHeight + 5;
-    const barWidth = Math.round((value / max) * chartWidth);
-    const group = svg("g", { "data-channel": name, "data-count": value });
-    group.append(svg("text", { x: 0, y: y + 20 }, name));
-    group.append(svg("rect", { class: "bar", x: labelWidth, y, width: barWidth, height: rowHeight - 10, rx: 3 }));
-    group.append(svg("text", { x: labelWidth + barWidth + 6, y: y + 20 }, String(value)));
-    chart.append(group);
-  });
-  return chart;
-}
-
-function countsTable(tbody, counts) {
-  tbody.replaceChildren(
-    ...Object.entries(counts).map(([name, value]) =>
-      el("tr", {}, [el("th", { scope: "row", text: name }), el("td", { class: "number", text: String(value) })])
-    )
-  );
-}
+const query = (params) => {
+  const defined = Object.entries(params).filter(([, value]) => value !== undefined && value !== null && value !== "");
+  return defined.length ? `?${new URLSearchParams(defined)}` : "";
+};
 
 // ---- customer picker -----------------------------------------------------------------
 
@@ -134,13 +40,11 @@ function customersFrom(body) {
   return [];
 }
 
-async function search(query) {
+async function search(text) {
   const status = $("search-status");
   status.textContent = "Searching…";
-  const params = new URLSearchParams({ limit: "50" });
-  if (query) params.set("q", query);
   try {
-    const customers = customersFrom(await apiGet(`${API}/customers?${params}`));
+    const customers = customersFrom(await apiGet(`${API}/customers${query({ limit: "50", q: text })}`));
     clearApiError();
     const list = $("customer-list");
     list.replaceChildren(
@@ -171,8 +75,27 @@ function selectCustomer(customerId) {
 }
 
 async function customerRecord(customerId) {
-  const body = await apiGet(`${API}/customers?${new URLSearchParams({ q: customerId, limit: "50" })}`);
+  const body = await apiGet(`${API}/customers${query({ q: customerId, limit: "50" })}`);
   return customersFrom(body).find((customer) => String(customer.customer_id) === customerId) || null;
+}
+
+// ---- one customer: channels, topics, months, and the rows behind each count ----------
+
+/** A count as a link to the workbook rows behind it (GET .../rows?channel=&topic=). */
+function rowsLink(customerId, channel, topic, count) {
+  const link = el("a", {
+    href: "#rows-view",
+    class: "count-link",
+    "data-channel": channel,
+    "data-topic": topic || "",
+    "aria-label": `${count}: show the ${plural(count, "row")} behind ${channel}${topic ? `, topic ${topic}` : ""}`,
+    text: String(count),
+  });
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    showRows(customerId, channel, topic);
+  });
+  return link;
 }
 
 async function showCustomer(customerId) {
@@ -187,20 +110,27 @@ async function showCustomer(customerId) {
   figure.hidden = true;
   note.hidden = true;
   $("customer-topics").replaceChildren();
+  $("customer-monthly").replaceChildren();
+  $("customer-downloads").replaceChildren();
   const topic = $("topic-select").value;
-  const query = topic ? `?${new URLSearchParams({ topic })}` : "";
+  const path = `${API}/interactions/${encodeURIComponent(customerId)}`;
   try {
-    const [body, record] = await Promise.all([
-      apiGet(`${API}/interactions/${encodeURIComponent(customerId)}${query}`),
-      customerRecord(customerId),
-    ]);
+    const [body, record] = await Promise.all([apiGet(`${path}${query({ topic })}`), customerRecord(customerId)]);
     clearApiError();
     const counts = body.data.interactions;
     const total = Object.values(counts).reduce((sum, value) => sum + value, 0);
     const title = `Customer ${customerId}${topic ? `, topic ${topic}` : ""}`;
     $("customer-chart").replaceChildren(barChart(counts, title));
-    $("customer-caption").textContent = `${title}: ${total} interaction${total === 1 ? "" : "s"} in all.`;
-    countsTable($("customer-table").querySelector("tbody"), counts);
+    $("customer-caption").textContent = `${title}: ${plural(total, "interaction")} in all.`;
+    $("customer-table").querySelector("tbody").replaceChildren(
+      ...Object.entries(counts).map(([channel, count]) =>
+        el("tr", {}, [
+          el("th", { scope: "row", text: channel }),
+          el("td", { class: "number" }, [count ? rowsLink(customerId, channel, topic, count) : String(count)]),
+        ])
+      )
+    );
+    $("customer-downloads").replaceChildren(downloadButtons(`${path}${query({ topic })}`, `customer ${customerId}'s interactions per channel`, "customer-download-status"));
     figure.hidden = false;
     if (record && record.in_customer_sheet === false) {
       note.textContent = `Customer ${customerId} is not in the customer sheet: their occupation and type are unknown, but their interactions are counted.`;
@@ -210,7 +140,7 @@ async function showCustomer(customerId) {
       setState("customer-state", "empty", `Customer ${customerId} has no interactions${topic ? ` about ${topic}` : ""}.`);
     } else {
       setState("customer-state", "ready", "");
-      if (!topic) await showTopics(customerId);
+      await Promise.all([topic ? null : showTopics(customerId), showCustomerMonths(customerId, topic)]);
     }
   } catch (error) {
     if (error.kind === "notfound") {
@@ -225,33 +155,97 @@ async function showCustomer(customerId) {
 }
 
 async function showTopics(customerId) {
-  const body = await apiGet(`${API}/interactions/${encodeURIComponent(customerId)}/topics`);
-  const topics = body.data.topics;
-  const channels = Object.keys(Object.values(topics)[0] || {});
-  const table = el("table", { id: "customer-topics-table" }, [
-    el("caption", { text: "Interactions per topic and channel" }),
-    el("thead", {}, [
-      el("tr", {}, [el("th", { scope: "col", text: "Topic" }), ...channels.map((name) => el("th", { scope: "col", class: "number", text: name }))]),
-    ]),
-    el(
-      "tbody",
-      {},
-      Object.entries(topics).map(([name, counts]) =>
-        el("tr", {}, [el("th", { scope: "row", text: name }), ...channels.map((channel) => el("td", { class: "number", text: String(counts[channel]) }))])
-      )
-    ),
-  ]);
-  $("customer-topics").replaceChildren(el("div", { class: "table-scroll" }, [table]));
+  const path = `${API}/interactions/${encodeURIComponent(customerId)}/topics`;
+  const topics = (await apiGet(path)).data.topics;
+  const table = countsTable({
+    id: "customer-topics-table",
+    caption: "Interactions per topic and channel",
+    corner: "Topic",
+    columns: Object.keys(Object.values(topics)[0] || {}),
+    rows: Object.entries(topics),
+    link: (topic, channel, count) => rowsLink(customerId, channel, topic, count),
+  });
+  $("customer-topics").replaceChildren(
+    el("div", { class: "table-scroll" }, [table]),
+    downloadButtons(path, `customer ${customerId}'s interactions per topic`, "customer-download-status")
+  );
 }
 
-// ---- customer types, topics, quality, freshness -------------------------------------
+function monthsTable(id, caption, months) {
+  return countsTable({ id, caption, corner: "Month", columns: channelsOf(months), rows: Object.entries(months) });
+}
+
+async function showCustomerMonths(customerId, topic) {
+  const path = `${API}/interactions/${encodeURIComponent(customerId)}/monthly${query({ topic })}`;
+  const months = (await apiGet(path)).data.months;
+  const title = `Customer ${customerId}${topic ? `, topic ${topic}` : ""}`;
+  $("customer-monthly").replaceChildren(
+    el("h3", { text: `Per month${topic ? `, topic ${topic}` : ""}` }),
+    monthlyCharts(months, title),
+    el("details", {}, [
+      el("summary", { text: "The numbers per month" }),
+      el("div", { class: "table-scroll" }, [monthsTable("customer-monthly-table", `${title} per month and channel`, months)]),
+    ]),
+    downloadButtons(path, `customer ${customerId}'s interactions per month`, "customer-download-status")
+  );
+}
+
+let rowsShown = null; // {customerId, channel, topic, cursor}
+
+async function showRows(customerId, channel, topic, cursor = null) {
+  const view = $("rows-view");
+  const more = $("rows-more");
+  const path = `${API}/interactions/${encodeURIComponent(customerId)}/rows`;
+  const filter = { channel, topic };
+  view.hidden = false;
+  $("rows-title").textContent = `Workbook rows: customer ${customerId}, ${channel}${topic ? `, topic ${topic}` : ", all topics"}`;
+  if (!cursor) {
+    $("rows-table").hidden = true;
+    $("rows-downloads").replaceChildren(downloadButtons(`${path}${query(filter)}`, `the rows behind customer ${customerId}'s ${channel} count`, "rows-download-status"));
+    view.focus();
+  }
+  setState("rows-state", "loading", "Loading the rows…");
+  more.hidden = true;
+  try {
+    const body = await apiGet(`${path}${query({ ...filter, limit: String(ROWS_PAGE), cursor })}`);
+    const rows = body.data;
+    const cellNames = rows.length ? Object.keys(rows[0].cells) : [];
+    const table = $("rows-table");
+    if (!cursor) {
+      table.querySelector("thead").replaceChildren(
+        el("tr", {}, ["Version", "Sheet", "Sheet row", ...cellNames].map((name) => el("th", { scope: "col", text: name })))
+      );
+      table.querySelector("tbody").replaceChildren();
+    }
+    table.querySelector("tbody").append(
+      ...rows.map((row) =>
+        el("tr", {}, [
+          el("td", { class: "number", text: String(row.version) }),
+          el("td", { text: row.sheet }),
+          el("th", { scope: "row", class: "number", text: String(row.sheet_row) }),
+          ...cellNames.map((name) => el("td", { text: row.cells[name] === null ? "" : String(row.cells[name]) })),
+        ])
+      )
+    );
+    table.hidden = false;
+    const shown = table.querySelectorAll("tbody tr").length;
+    setState("rows-state", "ready", `${plural(shown, "row")} shown${body.page.next_cursor ? "; there are more" : ""}.`);
+    rowsShown = { customerId, channel, topic, cursor: body.page.next_cursor };
+    more.hidden = !body.page.next_cursor;
+  } catch (error) {
+    setState("rows-state", "error", error.message);
+    showApiError(error);
+  }
+}
+
+// ---- customer types, topics, quality, freshness, versions ---------------------------
 
 async function showTypes() {
+  const path = `${API}/interactions/by-customer-type`;
   try {
-    const body = await apiGet(`${API}/interactions/by-customer-type`);
-    const types = body.data.customer_types || body.data;
-    const channels = Object.keys(Object.values(types)[0] || {});
+    const types = (await apiGet(path)).data.customer_types;
     const table = $("types-table");
+    const channels = Object.keys(Object.values(types)[0] || {});
     table.querySelector("thead").replaceChildren(
       el("tr", {}, [el("th", { scope: "col", text: "Customer type" }), ...channels.map((name) => el("th", { scope: "col", class: "number", text: name }))])
     );
@@ -260,30 +254,46 @@ async function showTypes() {
         el("tr", {}, [el("th", { scope: "row", text: name }), ...channels.map((channel) => el("td", { class: "number", text: String(counts[channel]) }))])
       )
     );
-    table.hidden = Object.keys(types).length === 0;
-    setState("types-state", Object.keys(types).length ? "ready" : "empty", Object.keys(types).length ? "" : "No interactions yet.");
+    const some = Object.keys(types).length > 0;
+    table.hidden = !some;
+    $("types-downloads").replaceChildren(...(some ? [downloadButtons(path, "interactions per customer type", "types-download-status")] : []));
+    setState("types-state", some ? "ready" : "empty", some ? "" : "No interactions yet.");
+    await showTypeMonths();
   } catch (error) {
     setState("types-state", "error", error.message);
     showApiError(error);
   }
 }
 
+async function showTypeMonths() {
+  const path = `${API}/interactions/by-customer-type/monthly`;
+  const types = (await apiGet(path)).data.customer_types;
+  const parts = Object.entries(types).map(([type, months]) =>
+    el("section", { class: "type-months", "data-customer-type": type, "aria-label": `Customer type ${type} per month` }, [
+      el("h4", { text: type }),
+      monthlyCharts(months, `Customer type ${type}`),
+    ])
+  );
+  if (parts.length) {
+    parts.unshift(el("h3", { text: "Per month" }));
+    parts.push(downloadButtons(path, "interactions per customer type and month", "types-download-status"));
+  }
+  $("types-monthly").replaceChildren(...parts);
+}
+
 async function loadTopics() {
   try {
     const body = await apiGet(`${API}/topics`);
     const topics = (body.data || []).map((topic) => (typeof topic === "string" ? topic : topic.topic));
+    const chosen = $("topic-select").value;
     $("topic-select").replaceChildren(
       el("option", { value: "", text: "All topics" }),
       ...topics.map((topic) => el("option", { value: topic, text: topic }))
     );
+    if (topics.includes(chosen)) $("topic-select").value = chosen;
   } catch (error) {
     showApiError(error);
   }
-}
-
-function formatTime(iso) {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
 }
 
 async function showQuality() {
@@ -301,6 +311,7 @@ async function showQuality() {
     items.push(["Customers not in the customer sheet", String(quality.customers_not_in_sheet)]);
     list.replaceChildren(...items.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", { text: value })]));
     list.hidden = false;
+    $("fixit-download").hidden = false;
     setState("quality-state", "ready", "");
   } catch (error) {
     $("freshness").textContent =
@@ -312,18 +323,37 @@ async function showQuality() {
   }
 }
 
+async function showVersions() {
+  try {
+    const versions = (await apiGet(`${API}/versions${query({ limit: "50" })}`)).data;
+    const live = versions.find((version) => version.is_live);
+    $("live-version").textContent = live
+      ? `Version ${live.version} is live: ${live.file}, imported ${formatTime(live.imported_at)}.`
+      : "No version is live.";
+    $("live-version").dataset.version = live ? String(live.version) : "";
+    renderHistory(versions);
+  } catch (error) {
+    $("live-version").textContent = "";
+    historyFailed(error);
+  }
+}
+
 function customerFromHash() {
   const match = location.hash.match(/^#customer=(.+)$/);
   return match ? decodeURIComponent(match[1]) : null;
 }
 
-function loadAll() {
-  showQuality();
-  loadTopics();
-  showTypes();
-  search($("search-input").value.trim());
+async function loadAll() {
+  $("rows-view").hidden = true;
   const customerId = customerFromHash();
-  if (customerId) showCustomer(customerId);
+  await Promise.all([
+    showVersions(),
+    showQuality(),
+    loadTopics(),
+    showTypes(),
+    search($("search-input").value.trim()),
+    customerId ? showCustomer(customerId) : null,
+  ]);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -350,9 +380,21 @@ document.addEventListener("DOMContentLoaded", () => {
     $("api-key-panel").hidden = true;
     loadAll();
   });
+  $("rows-more").addEventListener("click", () => {
+    if (rowsShown && rowsShown.cursor) showRows(rowsShown.customerId, rowsShown.channel, rowsShown.topic, rowsShown.cursor);
+  });
+  $("fixit-download").querySelector("button").addEventListener("click", async () => {
+    const status = $("quality-download-status");
+    try {
+      status.textContent = `Downloaded ${await download(`${API}/quarantine.xlsx`, "quarantine.xlsx")}.`;
+    } catch (error) {
+      status.textContent = `The download failed: ${error.message}`;
+    }
+  });
   window.addEventListener("hashchange", () => {
     const customerId = customerFromHash();
     if (customerId) showCustomer(customerId);
   });
+  setUpUpdate(loadAll);
   loadAll();
 });
