@@ -11,6 +11,7 @@ import hashlib
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 
 from tests.test_versions import CUSTOMERS_A, PRODUCTS, workbook
 from tests.test_website import ARTIFACTS, Server, browser, table_rows  # noqa: F401 - fixture
@@ -171,9 +172,9 @@ def test_update_the_data_from_the_page(site, browser, tmp_path):  # noqa: F811 -
         assert page.text_content("#live-version").startswith(
             "Version 2 is live: export.xlsx, imported "
         )
-        page.wait_for_function(
-            "document.querySelector('#customer-table tbody td').textContent === '2'"
-        )
+        # (expect polls with Playwright's own script: wait_for_function's string is an eval,
+        # which the page's Content-Security-Policy refuses once the first check fails)
+        expect(page.locator("#customer-table tbody td").first).to_have_text("2")
         assert table_rows(page, "#customer-table") == NEW_CUSTOMER_1
         assert [row[0] for row in table_rows(page, "#history-table")] == ["2", "1"]
         screenshot(page, "update-published", "#update-view")
@@ -185,7 +186,9 @@ def test_update_the_data_from_the_page(site, browser, tmp_path):  # noqa: F811 -
             "Call": list(zip(MONTHS, [1, 0, 0, 0], strict=True)),
             "Bird": list(zip(MONTHS, [0, 0, 1, 0], strict=True)),
         }
-        red = monthly_bars(page, "#types-monthly section[data-customer-type='Red']")
+        red_type = "#types-monthly section[data-customer-type='Red']"
+        expect(page.locator(f"{red_type} svg[data-channel='Call'] rect")).to_have_count(4)
+        red = monthly_bars(page, red_type)
         assert red["Call"] == list(zip(MONTHS, [1, 0, 1, 0], strict=True))
         screenshot(page, "monthly-charts", "body > header", "#customer-view")
         screenshot(page, "monthly-charts-by-type", "#types-title", "#types-monthly")
@@ -225,9 +228,7 @@ def test_update_the_data_from_the_page(site, browser, tmp_path):  # noqa: F811 -
         page.wait_for_selector("#update-state[data-state='done']", timeout=SLOW)
         assert page.text_content("#update-state") == "Rolled back: version 1 is live."
         page.wait_for_selector("#live-version[data-version='1']")
-        page.wait_for_function(
-            "document.querySelector('#customer-table tbody td').textContent === '1'"
-        )
+        expect(page.locator("#customer-table tbody td").first).to_have_text("1")
         assert table_rows(page, "#customer-table") == SAMPLE_CUSTOMER_1
         screenshot(page, "update-rolled-back", "body > header", "#customer-figure")
     finally:
