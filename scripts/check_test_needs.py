@@ -22,8 +22,10 @@ NEEDS = {
     ),
     "spark": (
         "SKIP_SPARK",
-        "PySpark (make install-spark) and Java 17 are needed for the Spark tests",
-        "run `make install-spark` and install Java 17 (`apt-get install -y openjdk-17-jre`)",
+        "PySpark (make install-spark), Java 17 and PostgreSQL's JDBC driver (the cluster writes "
+        "into PostgreSQL with it) are needed for the Spark tests",
+        "run `make install-spark` and install Java 17 and the driver (`apt-get install -y "
+        "openjdk-17-jre libpostgresql-jdbc-java`; SPARK_JDBC_JAR names another jar)",
     ),
     "browser": (
         "SKIP_BROWSER",
@@ -45,7 +47,8 @@ def postgres_answers() -> bool:
 
 def spark_ready() -> bool:
     has_java = shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
-    return importlib.util.find_spec("pyspark") is not None and has_java
+    jdbc_jar = Path(os.environ.get("SPARK_JDBC_JAR", "/usr/share/java/postgresql.jar"))
+    return importlib.util.find_spec("pyspark") is not None and has_java and jdbc_jar.is_file()
 
 
 def browser_ready() -> bool:

@@ -19,6 +19,13 @@ them (a recorded process still running is reused by `up`, stopped by `down`; a f
 process is gone is removed). Ports, all overridable: SPARK_MASTER_PORT (7077),
 SPARK_MASTER_WEBUI_PORT (8090; `make docs` serves on 8080), SPARK_THRIFT_PORT (10000),
 SPARK_THRIFT_UI_PORT (4040; the Thrift application's status API: executors and their tasks).
+
+The Thrift server and its executors have PostgreSQL's JDBC driver on their class path
+(SPARK_JDBC_JAR, default Debian's /usr/share/java/postgresql.jar from libpostgresql-jdbc-java),
+so the cluster itself writes tables into PostgreSQL, from the executors in parallel:
+`create temporary view v using org.apache.spark.sql.jdbc options (url ..., dbtable ...,
+driver 'org.postgresql.Driver')` then `insert into table v select ...` (tests/
+test_spark_cluster.py). A missing driver stops `up` with what to install.
 """
 
 import json
@@ -46,6 +53,7 @@ class Cluster:
     master_ui_port: int
     thrift_port: int
     thrift_ui_port: int
+    jdbc_jar: Path  # PostgreSQL's JDBC driver, on the Thrift server's and executors' class path
 
     @classmethod
     def from_environment(cls, environ=os.environ) -> "Cluster":
@@ -60,6 +68,7 @@ class Cluster:
             master_ui_port=port("SPARK_MASTER_WEBUI_PORT", 8090),
             thrift_port=port("SPARK_THRIFT_PORT", 10000),
             thrift_ui_port=port("SPARK_THRIFT_UI_PORT", 4040),
+            jdbc_jar=Path(environ.get("SPARK_JDBC_JAR", "/usr/share/java/postgresql.jar")),
         )
 
     @property
@@ -119,6 +128,8 @@ def commands(cluster: Cluster) -> dict[str, list[str]]:
         "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
         "--name", "interactions-thrift", "--master", cluster.master_url,
         "--executor-memory", "1g", "--total-executor-cores", str(cluster.workers),
+        "--jars", str(cluster.jdbc_jar), "--driver-class-path", str(cluster.jdbc_jar),
+        "--conf", f"spark.executor.extraClassPath={cluster.jdbc_jar}",
         "--conf", f"spark.ui.port={cluster.thrift_ui_port}",
         "--conf", "spark.driver.host=127.0.0.1",
         "--conf", f"spark.sql.warehouse.dir={cluster.tables}",
@@ -213,6 +224,12 @@ started_here: dict[str, int] = {}
 
 
 def up(cluster: Cluster) -> int:
+    if not cluster.jdbc_jar.is_file():
+        raise RuntimeError(
+            f"spark-up: PostgreSQL's JDBC driver is not at {cluster.jdbc_jar}: apt-get install "
+            "libpostgresql-jdbc-java, or set SPARK_JDBC_JAR to its jar (the cluster writes "
+            "into PostgreSQL with it); nothing was started"
+        )
     for sub in ("pids", "logs", "work", "tables"):
         (cluster.folder / sub).mkdir(parents=True, exist_ok=True)
     running = recorded(cluster)

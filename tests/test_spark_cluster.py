@@ -12,6 +12,7 @@ recorded (a pid file whose number another process reuses is not signalled) and l
 tables.
 """
 
+import getpass
 import ipaddress
 import json
 import os
@@ -21,13 +22,14 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.load import port_below_ephemeral_range
 from tests.test_cache import SAMPLE
 from tests.test_serve import listening_addresses
 from tests.test_spark import require_spark
-from tests.warehouses import copy_project
+from tests.warehouses import copy_project, postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -39,6 +41,10 @@ pytestmark = pytest.mark.spark
 def fetch_json(url: str):
     with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310
         return json.load(answer)
+
+
+PG_HOST_PORT = f"{os.environ.get('PGHOST', '127.0.0.1')}:{os.environ.get('PGPORT', '5432')}"
+PG_USER = os.environ.get("PGUSER") or getpass.getuser()
 
 
 def make(target: str, environ: dict[str, str]) -> subprocess.CompletedProcess:
@@ -67,6 +73,14 @@ def test_spark_up_runs_a_cluster_on_loopback_and_spark_down_stops_exactly_it(tmp
         "SPARK_THRIFT_UI_PORT": str(thrift_ui),
     }
     cluster = spark_cluster.Cluster.from_environment(environ)
+    # Without PostgreSQL's JDBC driver nothing starts, and the message says what to install.
+    refused = make("spark-up", {**environ, "SPARK_JDBC_JAR": str(tmp_path / "absent.jar")})
+    assert refused.returncode != 0
+    assert (
+        f"spark-up: PostgreSQL's JDBC driver is not at {tmp_path / 'absent.jar'}: apt-get "
+        "install libpostgresql-jdbc-java"
+    ) in refused.stderr, refused.stderr
+    assert not (cluster.folder / "pids").exists()
     # Not ours: a process whose pid a stale file of the cluster names, with another start.
     bystander = subprocess.Popen(["sleep", "300"], start_new_session=True)  # noqa: S603, S607
     try:
@@ -140,6 +154,34 @@ def test_spark_up_runs_a_cluster_on_loopback_and_spark_down_stops_exactly_it(tmp
             for customer_id, channel, count in cursor.fetchall():
                 answers.setdefault(customer_id, {})[channel] = count
         assert answers == SAMPLE
+
+        # The cluster writes into PostgreSQL itself (JDBC, from the executors): the mart's
+        # rows arrive whole in a table PostgreSQL defined.
+        with postgres_database() as dbname:
+            with psycopg.connect(dbname=dbname, autocommit=True) as connection:
+                connection.execute(
+                    "create table answers (customer_id bigint, channel text, "
+                    "interaction_count bigint)"
+                )
+            with hive.connect(host="127.0.0.1", port=thrift) as connection:
+                cursor = connection.cursor()
+                cursor.execute(
+                    "create temporary view published using org.apache.spark.sql.jdbc options "
+                    f"(url 'jdbc:postgresql://{PG_HOST_PORT}/{dbname}', dbtable 'answers', "
+                    f"user '{PG_USER}', driver 'org.postgresql.Driver')"
+                )
+                cursor.execute(
+                    "insert into table published select customer_id, channel, interaction_count"
+                    " from marts.answers_by_customer"
+                )
+            with psycopg.connect(dbname=dbname) as connection:
+                rows = connection.execute(
+                    "select customer_id, channel, interaction_count from answers"
+                ).fetchall()
+        published = {}
+        for customer_id, channel, count in rows:
+            published.setdefault(customer_id, {})[channel] = count
+        assert published == SAMPLE
         # The build's work ran on both workers' executors: `status` shows tasks per executor.
         shown = subprocess.run(  # noqa: S603
             [sys.executable, str(ROOT / "scripts" / "spark_cluster.py"), "status"],
