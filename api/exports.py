@@ -31,9 +31,14 @@ def exported(response: Response, table: Callable[[dict], Table], fmt: str, name:
         body = csv_bytes(columns, rows)
     else:
         body = xlsx_bytes(columns, rows)
-    download = Response(body, content_type=MEDIA_TYPES[fmt])
     filename = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "export"
-    download.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return attachment(body, MEDIA_TYPES[fmt], f"{filename}.{fmt}")
+
+
+def attachment(body: bytes, media_type: str, filename: str) -> Response:
+    """A file to save as `filename` (a name of letters, digits, '.', '_' and '-')."""
+    download = Response(body, content_type=media_type)
+    download.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return download
 
 

@@ -226,8 +226,5 @@ def preview_quarantine_workbook(params):
         workbook = store.fixit(params.preview_id).read_bytes()
     except FileNotFoundError:  # published or expired between the two reads
         raise ApiError(404, UNKNOWN_PREVIEW.format(preview_id=params.preview_id)) from None
-    response = current_app.response_class(workbook, content_type=exports.XLSX)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="quarantine-preview-{params.preview_id[:8]}.xlsx"'
-    )
-    return response
+    name = f"quarantine-preview-{params.preview_id[:8]}.xlsx"
+    return exports.attachment(workbook, exports.XLSX, name)

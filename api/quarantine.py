@@ -5,7 +5,7 @@ Its sheets and columns: interactions/fixit.py (an upload's preview has one too:
 api/imports.py).
 """
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from api import exports, queries
 from api.data_version import answered_version, fetch_answer
@@ -64,7 +64,5 @@ def quarantine_workbook(params):
         )
         for row in rows
     )
-    response = current_app.response_class(workbook, content_type=exports.XLSX)
     name = f"quarantine-v{live}.xlsx" if live is not None else "quarantine.xlsx"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return exports.attachment(workbook, exports.XLSX, name)

@@ -1,9 +1,9 @@
 // Customer interactions dashboard: reads only the public API (/api/v1/...), no framework.
 "use strict";
 
-import { API, KEY_STORAGE, apiGet, download, onUnauthorized } from "./api.js";
+import { API, KEY_STORAGE, apiGet, onUnauthorized } from "./api.js";
 import { barChart, channelsOf, monthlyCharts } from "./charts.js";
-import { $, countsTable, downloadButtons, el, formatTime, plural, setState } from "./dom.js";
+import { $, countsTable, downloadButton, downloadButtons, el, formatTime, plural, setState } from "./dom.js";
 import { historyFailed, renderHistory, setUpUpdate } from "./update.js";
 
 const ROWS_PAGE = 50;
@@ -383,14 +383,10 @@ document.addEventListener("DOMContentLoaded", () => {
   $("rows-more").addEventListener("click", () => {
     if (rowsShown && rowsShown.cursor) showRows(rowsShown.customerId, rowsShown.channel, rowsShown.topic, rowsShown.cursor);
   });
-  $("fixit-download").querySelector("button").addEventListener("click", async () => {
-    const status = $("quality-download-status");
-    try {
-      status.textContent = `Downloaded ${await download(`${API}/quarantine.xlsx`, "quarantine.xlsx")}.`;
-    } catch (error) {
-      status.textContent = `The download failed: ${error.message}`;
-    }
-  });
+  $("fixit-download").insertBefore(
+    downloadButton("Download the fix-it workbook", `${API}/quarantine.xlsx`, "quarantine.xlsx", "quality-download-status"),
+    $("quality-download-status")
+  );
   window.addEventListener("hashchange", () => {
     const customerId = customerFromHash();
     if (customerId) showCustomer(customerId);

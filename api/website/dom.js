@@ -51,27 +51,28 @@ export function countsTable({ id, caption, captionHidden = false, corner, column
   ]);
 }
 
+/** A button that downloads `path` (with this tab's key; `admin`: its admin key) and says in
+ * the element `statusId` what was saved or why it failed. */
+export function downloadButton(text, path, fallbackName, statusId, attributes = {}, { admin = false } = {}) {
+  const node = el("button", { type: "button", class: "secondary", ...attributes, text });
+  node.addEventListener("click", async () => {
+    const status = $(statusId);
+    try {
+      status.textContent = `Downloaded ${await download(path, fallbackName, { admin })}.`;
+    } catch (error) {
+      status.textContent = `The download failed: ${error.message}`;
+    }
+  });
+  return node;
+}
+
 /** "Download CSV" and "Download XLSX" for the table an API path answers (?format=...). */
 export function downloadButtons(path, what, statusId) {
   const separator = path.includes("?") ? "&" : "?";
-  const button = (format) => {
-    const node = el("button", {
-      type: "button",
-      class: "secondary",
+  const button = (format) =>
+    downloadButton(`Download ${format.toUpperCase()}`, `${path}${separator}format=${format}`, `${what}.${format}`, statusId, {
       "data-format": format,
       "aria-label": `Download ${what} as ${format.toUpperCase()}`,
-      text: `Download ${format.toUpperCase()}`,
     });
-    node.addEventListener("click", async () => {
-      const status = statusId ? $(statusId) : null;
-      try {
-        const name = await download(`${path}${separator}format=${format}`, `${what}.${format}`);
-        if (status) status.textContent = `Downloaded ${name}.`;
-      } catch (error) {
-        if (status) status.textContent = `The download failed: ${error.message}`;
-      }
-    });
-    return node;
-  };
   return el("div", { class: "downloads", role: "group", "aria-label": `Download ${what}` }, [button("csv"), button("xlsx")]);
 }

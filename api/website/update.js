@@ -4,8 +4,8 @@
 // /api/v1/versions/{N}/rollback): the page has no rights of its own.
 "use strict";
 
-import { ADMIN_KEY_STORAGE, API, apiPost, download } from "./api.js";
-import { $, el, formatTime, plural, setState } from "./dom.js";
+import { ADMIN_KEY_STORAGE, API, apiPost } from "./api.js";
+import { $, downloadButton, el, formatTime, plural, setState } from "./dom.js";
 
 const SHOWN_CHANGES = 20; // changed customers listed on the page (the counts are complete)
 
@@ -94,18 +94,16 @@ function quarantineView(quarantined, previewId) {
     ),
   ];
   if (previewId) {
-    const button = el("button", { type: "button", id: "preview-fixit", class: "secondary", text: "Download the fix-it workbook" });
-    button.addEventListener("click", async () => {
-      try {
-        const name = await download(`${API}/imports/${previewId}/quarantine.xlsx`, "quarantine-preview.xlsx", { admin: true });
-        $("preview-download-status").textContent = `Downloaded ${name}.`;
-      } catch (error) {
-        $("preview-download-status").textContent = `The download failed: ${error.message}`;
-      }
-    });
     parts.push(
       el("p", { text: "The fix-it workbook lists these rows with their cells and sheet row numbers, to correct in the export." }),
-      button,
+      downloadButton(
+        "Download the fix-it workbook",
+        `${API}/imports/${previewId}/quarantine.xlsx`,
+        "quarantine-preview.xlsx",
+        "preview-download-status",
+        { id: "preview-fixit" },
+        { admin: true }
+      ),
       el("p", { id: "preview-download-status", class: "status", "aria-live": "polite" })
     );
   }
@@ -134,12 +132,16 @@ function showPreview(preview) {
   heading.focus();
 }
 
-function cancelPreview() {
+function clearPreview() {
   shownPreview = null;
   $("preview").hidden = true;
   $("preview").replaceChildren();
-  setState("update-state", "ready", "Cancelled: nothing changed.");
   $("workbook-input").value = "";
+}
+
+function cancelPreview() {
+  clearPreview();
+  setState("update-state", "ready", "Cancelled: nothing changed.");
   $("workbook-input").focus();
 }
 
@@ -166,18 +168,14 @@ async function uploadChosen(event) {
   }
 }
 
-async function publishShown() {
-  const preview = shownPreview;
-  if (!preview) return;
-  setState("update-state", "loading", "Publishing…");
+/** A change of the live version (publish, rollback): the request, then every number on the
+ * page read again; `done(version)` says what happened. */
+async function change(doing, request, done) {
+  setState("update-state", "loading", doing);
   busy(true);
   try {
-    const body = await apiPost(`${API}/imports/${encodeURIComponent(preview.preview_id)}/publish`);
-    shownPreview = null;
-    $("preview").hidden = true;
-    $("preview").replaceChildren();
-    $("workbook-input").value = "";
-    setState("update-state", "done", `Published: version ${body.data.version} is live.`);
+    const body = await request();
+    setState("update-state", "done", done(body.data.version));
     await dataChanged();
   } catch (error) {
     setState("update-state", "error", error.message);
@@ -186,18 +184,26 @@ async function publishShown() {
   }
 }
 
+async function publishShown() {
+  const preview = shownPreview;
+  if (!preview) return;
+  await change(
+    "Publishing…",
+    async () => {
+      const body = await apiPost(`${API}/imports/${encodeURIComponent(preview.preview_id)}/publish`);
+      clearPreview();
+      return body;
+    },
+    (version) => `Published: version ${version} is live.`
+  );
+}
+
 async function rollback(version) {
-  setState("update-state", "loading", `Making version ${version} live again…`);
-  busy(true);
-  try {
-    const body = await apiPost(`${API}/versions/${encodeURIComponent(version)}/rollback`);
-    setState("update-state", "done", `Rolled back: version ${body.data.version} is live.`);
-    await dataChanged();
-  } catch (error) {
-    setState("update-state", "error", error.message);
-  } finally {
-    busy(false);
-  }
+  await change(
+    `Making version ${version} live again…`,
+    () => apiPost(`${API}/versions/${encodeURIComponent(version)}/rollback`),
+    (live) => `Rolled back: version ${live} is live.`
+  );
 }
 
 /** The kept versions (GET /api/v1/versions), newest first, each but the live one with its
