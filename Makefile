@@ -46,7 +46,7 @@ $(VENV)/.installed-spark: $(VENV)/.installed-runtime requirements-spark.txt
 install-spark: $(VENV)/.installed-spark ## Add the locked Spark dependencies (dbt-spark, PySpark; needs Java 17)
 
 # WAREHOUSE=spark make build also installs the Spark dependencies; other warehouses never do.
-build: install $(if $(filter spark,$(WAREHOUSE)),install-spark) ## dbt build (seeds, models, tests) on $WAREHOUSE; goes live only if all pass
+build: install $(if $(filter spark spark_cluster,$(WAREHOUSE)),install-spark) ## dbt build (seeds, models, tests) on $WAREHOUSE; goes live only if all pass
 	$(BIN)/interactions build
 
 run: build ## Build, then serve the API and website on port $PORT (5000)

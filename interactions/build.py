@@ -7,12 +7,16 @@ staging__next and marts__next (DBT_SCHEMA_SUFFIX); when every model and test has
 transaction swaps those schemas in and drops the old ones, so a query sees all old or all new
 marts. Spark: dbt builds a new warehouse folder (tables and metastore) beside the live one;
 when every model and test has passed, the live path, a symbolic link, is switched to it with one
-rename and the previous folder is removed. On any failure the live warehouse is untouched.
+rename and the previous folder is removed. A Spark cluster (WAREHOUSE=spark_cluster): dbt
+builds on the cluster, the marts are published into PostgreSQL's __next schemas and swapped in
+as a PostgreSQL build is (NewClusterBuild, interactions/cluster_publish.py). On any failure the
+live warehouse is untouched.
 
-Each warehouse's way is one small class (NewDuckDBFile, NewPostgresSchemas, NewSparkFolder:
-the environment that points dbt at the new warehouse, go_live, discard); what a command adds
-(an import reads the workbook, checks and records the new version, keeps it once live) is a
-BuildJob with three steps: land, check, after_live.
+Each warehouse's way is one small class (a NewWarehouse: NewDuckDBFile, NewPostgresSchemas,
+NewSparkFolder, NewClusterBuild: the environment that points dbt at the new warehouse, land,
+publish, go_live, discard); what a command adds (an import reads the workbook, checks and
+records the new version, keeps it once live) is a BuildJob with three steps: land, check,
+after_live.
 
 On DuckDB and PostgreSQL the workbook's three seeds are not loaded by `dbt seed` (batches of
 inserts: minutes for a million rows) but in bulk by interactions/landing.py into the new
@@ -40,7 +44,7 @@ import psycopg
 from psycopg import sql
 
 from api.builds import NOTIFY_CHANNEL
-from interactions import landing
+from interactions import cluster_publish, landing
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 from interactions.settings import Settings
 from interactions.versions import CUSTOMER_VERSIONS_SEED, DATA_VERSIONS_SEED
@@ -52,6 +56,9 @@ OLD_SUFFIX = "__old"
 # which then skips them: dbt seed inserts in batches (about 7 minutes for a million rows on
 # PostgreSQL), a bulk load takes about a second.
 BULK_LOADED_WAREHOUSES = ("duckdb", "postgres")
+# Warehouses built from the version store's seed files: the bulk-loaded ones and a Spark
+# cluster, which reads the files from its landing area (interactions/cluster_publish.py).
+FILE_FED_WAREHOUSES = (*BULK_LOADED_WAREHOUSES, "spark_cluster")
 
 
 class BuildError(RuntimeError):
@@ -101,9 +108,9 @@ def die_with_parent():  # pragma: no cover - runs in the child between fork and 
         os._exit(1)
 
 
-def target_args(settings: Settings) -> list[str]:
+def target_args(settings: Settings, target: str | None = None) -> list[str]:
     """The live target of the warehouse (profiles.yml): a plain `dbt build` builds *_dev."""
-    return ["--target", settings.warehouse]
+    return ["--target", target or settings.warehouse]
 
 
 def run_dbt(settings: Settings, args: list[str], env: dict[str, str], echo=True) -> str:
@@ -177,13 +184,12 @@ def build(
     dbt_args = list(dbt_args or [])
     dbt_vars = {} if data_version is None else {"data_version": data_version}
     files = {}
-    if settings.warehouse in BULK_LOADED_WAREHOUSES:
+    if settings.warehouse in FILE_FED_WAREHOUSES:
         seeds = Path(seeds_dir) if seeds_dir is not None else settings.seeds_dir
         files = {seed: seed_path(seeds, seed) for seed in WORKBOOK_SEEDS}
         files.update(seed_files or {})
-        generated = (DATA_VERSIONS_SEED, CUSTOMER_VERSIONS_SEED)
-        excluded = [seed for seed in (*WORKBOOK_SEEDS, *generated) if seed in files]
-        dbt_args = ["--exclude", *excluded, *dbt_args]
+    if settings.warehouse in BULK_LOADED_WAREHOUSES:
+        dbt_args = ["--exclude", *bulk_loaded(files), *dbt_args]
     elif seeds_dir is not None and Path(seeds_dir) != settings.seeds_dir:
         raise BuildError("a Spark build reads the project's seeds/ folder only")
     with build_lock(settings) if not locked else nullcontext():
@@ -191,18 +197,23 @@ def build(
         try:
             with dbt_process(settings, new.env) as dbt:
                 job.land(new.env)
+                dbt_vars.update(job.dbt_vars())
                 if files:
                     pause_point("load")
                     step = time.monotonic()
-                    rows_landed.update(landing.load_seed_files(settings.warehouse, new.env, files))
+                    rows_landed.update(new.land(files, dbt_vars))
                     stages["load"] = time.monotonic() - step
-                dbt_vars.update(job.dbt_vars())
-                vars_args = ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
+                dbt_vars.update(new.dbt_vars)
                 step = time.monotonic()
                 try:
-                    output = dbt.run(["build", *dbt_args, *vars_args], echo=echo)
+                    output = dbt.run(["build", *dbt_args, *vars_args(dbt_vars)], echo=echo)
                 finally:
                     stages["dbt build"] = time.monotonic() - step
+            if new.publishes:
+                pause_point("publish")
+                step = time.monotonic()
+                output += new.publish(dbt_vars, echo=echo)
+                stages["publish"] = time.monotonic() - step
             job.check(new.env)
             if go_live:
                 pause_point("go live")
@@ -222,6 +233,16 @@ def build(
     )
 
 
+def bulk_loaded(files: dict[str, Path]) -> list[str]:
+    """The seeds among `files` that landing.py loads in bulk (`dbt build` excludes them)."""
+    generated = (DATA_VERSIONS_SEED, CUSTOMER_VERSIONS_SEED)
+    return [seed for seed in (*WORKBOOK_SEEDS, *generated) if seed in files]
+
+
+def vars_args(dbt_vars: dict) -> list[str]:
+    return ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
+
+
 class DbtProcess:
     """dbt in a child process started before the data load (interactions/dbt_process.py):
     the one way this package runs dbt.
@@ -231,33 +252,45 @@ class DbtProcess:
     temporary file (no pipe to fill while nobody reads it).
     """
 
-    def __init__(self, settings: Settings, env: dict[str, str]):
+    def __init__(self, settings: Settings, env: dict[str, str], target: str | None = None):
+        """`target`: a profile output other than the warehouse's own (the PostgreSQL side of
+        a cluster build)."""
         self._output = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
         project_args = [
             "--project-dir",
             str(settings.dbt_project_dir),
             "--profiles-dir",
             str(settings.root),
-            *target_args(settings),
+            *target_args(settings, target),
         ]
         self._process = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
             [sys.executable, "-m", "interactions.dbt_process", *project_args],
             stdin=subprocess.PIPE,
             stdout=self._output,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **env, "WAREHOUSE": settings.warehouse},
+            env={**os.environ, **env, "WAREHOUSE": target or settings.warehouse},
             text=True,
             preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, before exec
         )
 
     def run(self, args: list[str], echo=True) -> str:
         """Run `dbt <args>`; return its output, raise BuildError on failure."""
+        self.send(args)
+        pause_point("dbt", f" (dbt child {self._process.pid})")
+        return self.wait(echo=echo)
+
+    def send(self, args: list[str]) -> None:
+        """Start `dbt <args>` without waiting for it (wait() does)."""
+        self._args = args
         try:
             self._process.stdin.write(json.dumps(args) + "\n")
             self._process.stdin.close()
         except BrokenPipeError:  # the child has already exited: its output says why
             pass
-        pause_point("dbt", f" (dbt child {self._process.pid})")
+
+    def wait(self, echo=True) -> str:
+        """The output of the command sent; BuildError if it failed."""
+        args = self._args
         returncode = self._process.wait()
         self._output.seek(0)
         output = self._output.read()
@@ -292,8 +325,35 @@ def dbt_process(settings: Settings, env: dict[str, str]):
 # --- one publish strategy per warehouse: where the new warehouse is built, how it goes live --
 
 
-class NewDuckDBFile:
+class NewWarehouse:
+    """Where a build writes (`env` points dbt at it) and how it goes live. What every kind
+    shares: the seed files are loaded in bulk by landing.py; nothing to publish after dbt."""
+
+    env: dict[str, str]
+    warehouse: str
+    dbt_vars: dict = {}  # noqa: RUF012 - read only: the vars this kind adds to `dbt build`
+    publishes = False  # a build elsewhere, published into the served warehouse after dbt
+
+    def land(self, files: dict[str, Path], dbt_vars: dict) -> dict[str, int]:
+        """Before `dbt build` (with `dbt_vars`): the seed files into the new warehouse; rows
+        landed per seed."""
+        return landing.load_seed_files(self.warehouse, self.env, files)
+
+    def publish(self, dbt_vars: dict, echo=True) -> str:
+        """After `dbt build` passed: the marts into the served warehouse; dbt's output."""
+        return ""
+
+    def go_live(self):
+        raise NotImplementedError
+
+    def discard(self):
+        raise NotImplementedError
+
+
+class NewDuckDBFile(NewWarehouse):
     """A new warehouse file beside the live one; live by one rename over it."""
+
+    warehouse = "duckdb"
 
     def __init__(self, settings: Settings):
         self.live = settings.duckdb_path
@@ -312,9 +372,11 @@ class NewDuckDBFile:
         Path(f"{self.building}.wal").unlink(missing_ok=True)
 
 
-class NewPostgresSchemas:
+class NewPostgresSchemas(NewWarehouse):
     """raw__next, staging__next and marts__next (DBT_SCHEMA_SUFFIX); live by one transaction
     that swaps them in (swap_postgres_schemas)."""
+
+    warehouse = "postgres"
 
     def __init__(self, settings: Settings):
         self.discard()
@@ -324,25 +386,23 @@ class NewPostgresSchemas:
         swap_postgres_schemas()
 
     def discard(self):
-        with postgres_connect(autocommit=True) as connection:
-            for schema in SCHEMAS:
-                connection.execute(
-                    sql.SQL("drop schema if exists {} cascade").format(
-                        _schema(schema + NEXT_SUFFIX)
-                    )
-                )
+        drop_next_schemas()
 
 
-class NewSparkFolder:
+def drop_next_schemas():
+    with postgres_connect(autocommit=True) as connection:
+        for schema in SCHEMAS:
+            connection.execute(
+                sql.SQL("drop schema if exists {} cascade").format(_schema(schema + NEXT_SUFFIX))
+            )
+
+
+class NewSparkFolder(NewWarehouse):
     """A new warehouse folder (tables and metastore) beside the live one; live by switching
     the live symbolic link to it (switch_spark_warehouse)."""
 
     def __init__(self, settings: Settings):
-        if importlib.util.find_spec("pyspark") is None:
-            raise BuildError(
-                "WAREHOUSE=spark needs the Spark dependencies: run `make install-spark` "
-                "(pip install -r requirements-spark.txt); the live data is unchanged"
-            )
+        require_spark("spark", "pyspark")
         self.live = settings.spark_warehouse_dir
         self.live.parent.mkdir(parents=True, exist_ok=True)
         self.building = self.live.with_name(
@@ -360,10 +420,89 @@ class NewSparkFolder:
             shutil.rmtree(self.building, ignore_errors=True)
 
 
+def require_spark(warehouse: str, module: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise BuildError(
+            f"WAREHOUSE={warehouse} needs the Spark dependencies: run `make install-spark` "
+            "(pip install -r requirements-spark.txt); the live data is unchanged"
+        )
+
+
+class NewClusterBuild(NewWarehouse):
+    """Built and tested on a Spark cluster, served by PostgreSQL (interactions/
+    cluster_publish.py): the seed files land in the cluster's landing area, dbt builds on the
+    cluster into raw__next, staging__next and marts__next (its databases), PostgreSQL gets the
+    marts' definitions into its own __next schemas (`dbt build --empty`, target postgres) and
+    the cluster fills them over JDBC; live by the same swap as a PostgreSQL build."""
+
+    warehouse = "spark_cluster"
+    publishes = True
+
+    def __init__(self, settings: Settings):
+        require_spark("spark_cluster", "pyhive")
+        self.settings = settings
+        self.env = {"DBT_SCHEMA_SUFFIX": NEXT_SUFFIX}
+        self._postgres: dict[str, DbtProcess] = {}
+        self.folder: Path | None = None
+        self._drop_next()
+        self.folder = cluster_publish.new_landing_folder(settings)
+        self.dbt_vars = {}
+
+    def land(self, files: dict[str, Path], dbt_vars: dict) -> dict[str, int]:
+        """The seed files into the landing area, named to dbt (var landed_seeds). PostgreSQL's
+        raw__next gets the seeds' headers, and its tables' definitions are built meanwhile:
+        `dbt build --empty` of the seeds and every model but the views (an empty build's view
+        would keep its `limit 0`); the views are built once the tables are filled."""
+        self.dbt_vars = {"landed_seeds": cluster_publish.land_files(self.folder, files)}
+        empty = cluster_publish.header_only_files(self.folder / "headers", files)
+        landing.load_seed_files("postgres", self.env, empty)
+        for name in ("tables", "views"):  # each parses the project while the cluster builds
+            target_path = self.settings.dbt_project_dir / "target" / f"postgres-{name}"
+            env = {**self.env, "DBT_TARGET_PATH": str(target_path)}
+            self._postgres[name] = DbtProcess(self.settings, env, target="postgres")
+        self._postgres["tables"].send(
+            ["build", "--empty", "--resource-type", "seed", "--resource-type", "model",
+             "--exclude", *bulk_loaded(files), "config.materialized:view",
+             *vars_args(dbt_vars)]
+        )  # fmt: skip
+        return {}
+
+    def publish(self, dbt_vars: dict, echo=True) -> str:
+        """The cluster's mart tables into PostgreSQL's (defined by land), then the views."""
+        output = self._postgres["tables"].wait(echo=echo)
+        try:
+            cluster_publish.publish_marts("marts" + NEXT_SUFFIX)
+        except cluster_publish.ClusterError as error:
+            raise BuildError(f"{error}; the live data is unchanged") from error
+        postgres_vars = {key: value for key, value in dbt_vars.items() if key != "landed_seeds"}
+        return output + self._postgres["views"].run(
+            ["run", "--select", "config.materialized:view", *vars_args(postgres_vars)],
+            echo=echo,
+        )
+
+    def go_live(self):
+        swap_postgres_schemas()
+
+    def discard(self):
+        for process in self._postgres.values():
+            process.close()
+        self._drop_next()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _drop_next(self):
+        try:
+            cluster_publish.drop_databases(NEXT_SUFFIX)
+        except cluster_publish.ClusterError as error:
+            raise BuildError(f"{error}; the live data is unchanged") from error
+        drop_next_schemas()
+
+
 NEW_WAREHOUSES = {
     "duckdb": NewDuckDBFile,
     "postgres": NewPostgresSchemas,
     "spark": NewSparkFolder,
+    "spark_cluster": NewClusterBuild,
 }
 
 

@@ -145,10 +145,12 @@ def is_loopback(host: str) -> bool:
 
 
 def _cmd_serve(args) -> int:
-    if settings_module.load().warehouse == "spark":  # fail fast on a bad WAREHOUSE
+    warehouse = settings_module.load().warehouse  # fail fast on a bad WAREHOUSE
+    if warehouse not in ("duckdb", "postgres"):
         raise ValueError(
-            "the API serves the duckdb or postgres marts, not WAREHOUSE=spark "
-            "(README: Running on Spark / Databricks)"
+            f"the API serves the duckdb or postgres marts, not WAREHOUSE={warehouse} "
+            "(a spark_cluster build is served with WAREHOUSE=postgres; README: Running on "
+            "Spark / Databricks)"
         )
     host = listen_address(os.environ)
     port = os.environ.get("PORT", "5000")

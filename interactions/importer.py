@@ -126,9 +126,10 @@ def import_workbook(
     `expect_live`: the version that must be live (None: none), checked under the build lock;
     LiveChanged if another is. `fixit`: write the fix-it workbook of its quarantined rows
     there once dbt has passed (interactions/fixit.py)."""
-    if settings.warehouse not in ("duckdb", "postgres"):
+    if settings.served_warehouse is None:
         raise ImportFailed(
-            f"import works on WAREHOUSE=duckdb or postgres, not {settings.warehouse}"
+            "import works on WAREHOUSE=duckdb, postgres or spark_cluster (built on a Spark "
+            f"cluster, served by PostgreSQL), not {settings.warehouse}"
         )
     started = time.monotonic()
     workbook_path = Path(workbook_path)
@@ -235,6 +236,7 @@ def _import_locked(
         "read workbook": result.stages["read workbook"],
         "load": built.stages["load"],
         "dbt build": built.stages["dbt build"],
+        **({"publish": built.stages["publish"]} if "publish" in built.stages else {}),
         "summary": result.stages["summary"],
         **({} if preview else {"go live": built.stages["go live"]}),
         **({} if preview else {"keep version": result.stages["keep version"]}),
@@ -427,19 +429,19 @@ def _read_summary(
 def format_summary(result: ImportResult) -> str:
     """The report printed at the end of an import."""
     width = max(len(figures.name) for figures in result.sheets) + 2
+    where = f"the {result.warehouse} warehouse"
+    if result.warehouse == "spark_cluster":
+        where += " (built on the Spark cluster, served by PostgreSQL)"
     if result.preview:
         outcome = (
             "would be refused by the shrink guard (IMPORT_MAX_SHRINK; see below)"
             if result.refusal
             else f"would go live as version {result.version}; nothing changed"
         )
-        headline = (
-            f"Preview of {result.workbook.name} on the {result.warehouse} warehouse: it {outcome}."
-        )
+        headline = f"Preview of {result.workbook.name} on {where}: it {outcome}."
     else:
         headline = (
-            f"Imported {result.workbook.name} into the {result.warehouse} warehouse: version "
-            f"{result.version} is live."
+            f"Imported {result.workbook.name} into {where}: version {result.version} is live."
         )
     lines = [
         headline,

@@ -45,7 +45,7 @@ def version_store(settings: Settings):
 
 def rebuild(settings: Settings, echo=True) -> Published:
     """`interactions build`."""
-    if settings.warehouse not in ("duckdb", "postgres"):
+    if settings.served_warehouse is None:
         return Published(None, None, build(settings, echo=echo, data_version=versions.SAMPLE))
     with version_store(settings) as (store, live):
         kept = store.numbers()
@@ -63,9 +63,10 @@ def rebuild(settings: Settings, echo=True) -> Published:
 
 def rollback(settings: Settings, number: int | None = None, echo=False) -> Published:
     """`interactions rollback [N]`."""
-    if settings.warehouse not in ("duckdb", "postgres"):
+    if settings.served_warehouse is None:
         raise versions.VersionError(
-            f"rollback works on WAREHOUSE=duckdb or postgres, not {settings.warehouse}"
+            f"rollback works on WAREHOUSE=duckdb, postgres or spark_cluster, not "
+            f"{settings.warehouse}"
         )
     with version_store(settings) as (store, live):
         kept = store.numbers()

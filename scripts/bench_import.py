@@ -2,6 +2,7 @@
 
     make bench-import                          # both warehouses
     BENCH_WAREHOUSES=duckdb make bench-import  # one of them
+    make spark-up && BENCH_WAREHOUSES=spark_cluster make bench-import  # through the cluster
 
 The workbook is generated once (about a minute, openpyxl) into .bench/ (git-ignored) and
 reused. For each warehouse: a copy of the project under .bench/ whose sample data is built
@@ -15,6 +16,13 @@ this 2-core machine. Then the floor, in the same run (floor()): python-calamine 
 sheets, a bulk load of them, one SQL statement computing the answers; the import's ratio to it
 is printed. Then the rollback: back to the sample (version 1), and `interactions rollback 2`
 timed, the 1M version live again: the target is at most 20 s.
+
+spark_cluster (issue 17; a cluster started by `make spark-up`, SPARK_* variables as for it):
+for 100,000 and then 1,000,000 interactions (the smaller workbook generated once too), the
+sample goes live on PostgreSQL, then `WAREHOUSE=spark_cluster interactions import` builds on
+the cluster and publishes into PostgreSQL; printed: each stage (the cluster's dbt build, the
+publish), the time to the API's first answer and the tasks per executor. No target: these are
+the figures the issue asks for.
 """
 
 import csv
@@ -248,7 +256,12 @@ def floor(warehouse: str, env: dict[str, str]) -> dict[str, float]:
     return stages
 
 
+CLUSTER_SIZES = {100_000: BENCH / "interactions-100k.xlsx", INTERACTIONS: WORKBOOK}
+
+
 def bench(warehouse: str) -> bool:
+    if warehouse == "spark_cluster":
+        return all(bench_cluster(rows, path) for rows, path in CLUSTER_SIZES.items())
     home = copy_project(BENCH / f"home-{warehouse}")
     env = {
         **os.environ,
@@ -316,6 +329,64 @@ def bench(warehouse: str) -> bool:
                         sql.Identifier(database)
                     )
                 )
+
+
+def executor_tasks() -> str:
+    """Tasks per executor of the cluster's Thrift application (Spark's status API)."""
+    import json
+    import urllib.request
+
+    base = f"http://127.0.0.1:{os.environ.get('SPARK_THRIFT_UI_PORT', '4040')}/api/v1/applications"
+    with urllib.request.urlopen(base, timeout=10) as answer:  # noqa: S310 - loopback
+        [application] = json.load(answer)
+    with urllib.request.urlopen(f"{base}/{application['id']}/executors", timeout=10) as answer:  # noqa: S310
+        executors = json.load(answer)
+    return ", ".join(
+        f"executor {e['id']} ({e['hostPort']}) {e['totalTasks']} tasks"
+        for e in executors
+        if e["id"] != "driver"
+    )
+
+
+def bench_cluster(rows: int, workbook: Path) -> bool:
+    if not workbook.exists():
+        generate_workbook(workbook, rows // 10, rows)
+    home = copy_project(BENCH / "home-spark_cluster")
+    database = os.environ.get("BENCH_PGDATABASE", "interactions_bench")
+    env = {**os.environ, "INTERACTIONS_HOME": str(home), "PGDATABASE": database}
+    interactions = str(Path(sys.executable).with_name("interactions"))
+    with psycopg.connect(dbname="postgres", autocommit=True) as connection:
+        name = sql.Identifier(database)
+        connection.execute(sql.SQL("drop database if exists {} with (force)").format(name))
+        connection.execute(sql.SQL("create database {}").format(name))
+    try:
+        print(f"\n== spark_cluster, {rows:,} interactions: the sample live on PostgreSQL first")
+        subprocess.run(  # noqa: S603
+            [interactions, "build"], env={**env, "WAREHOUSE": "postgres"}, check=True,
+            capture_output=True,
+        )  # fmt: skip
+        print(f"== WAREHOUSE=spark_cluster interactions import {workbook.relative_to(ROOT)}")
+        code, output, seconds, _ = run_measured(
+            [interactions, "import", str(workbook)], {**env, "WAREHOUSE": "spark_cluster"}
+        )
+        print(output.rstrip())
+        if code != 0:
+            print(f"spark_cluster: the import failed (exit {code})")
+            return False
+        answer_seconds, answer = first_answer({**env, "WAREHOUSE": "postgres"})
+        stages = dict(re.findall(r"(dbt build|publish) ([\d.]+) s", output))
+        print(f"first API answer: {answer_seconds:.2f} s: GET /api/v1/interactions/1 -> {answer}")
+        print(
+            f"spark_cluster, {rows:,} interactions: .xlsx to served answers "
+            f"{seconds + answer_seconds:.1f} s (build on the cluster {stages['dbt build']} s, "
+            f"publish into PostgreSQL {stages['publish']} s); {executor_tasks()}"
+        )
+        return True
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
+            )
 
 
 def main() -> int:

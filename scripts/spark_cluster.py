@@ -25,7 +25,11 @@ The Thrift server and its executors have PostgreSQL's JDBC driver on their class
 so the cluster itself writes tables into PostgreSQL, from the executors in parallel:
 `create temporary view v using org.apache.spark.sql.jdbc options (url ..., dbtable ...,
 driver 'org.postgresql.Driver')` then `insert into table v select ...` (tests/
-test_spark_cluster.py). A missing driver stops `up` with what to install.
+test_spark_cluster.py). A missing driver stops `up` with what to install. Such a statement's
+password option is redacted wherever Spark shows a statement (its log, its UI), and every JVM
+runs in UTC, the session's time zone, so a timestamp written over JDBC is the one Spark holds.
+`WAREHOUSE=spark_cluster interactions import` publishes its marts this way
+(interactions/cluster_publish.py).
 """
 
 import json
@@ -43,6 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 START_SECONDS = 180  # a loaded 2-core machine starts the JVMs slowly
 STOP_SECONDS = 20
 MARKER = "interactions-spark-cluster"  # in every process's environment: ours, not another's
+# What the Thrift server's log and UI show of a statement: a password option's value redacted.
+REDACTED_STATEMENT_PARTS = r"(?i)password\s+'(?:[^'\\]|\\.)*'"
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,11 @@ def commands(cluster: Cluster) -> dict[str, list[str]]:
         "--conf", "spark.sql.session.timeZone=UTC",
         "--conf", "spark.sql.shuffle.partitions=4",
         "--conf", f"spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName={metastore};create=true",  # noqa: E501
-        "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={cluster.folder}",
+        "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={cluster.folder} -Duser.timezone=UTC",  # noqa: E501
+        # JDBC writes turn timestamps into the JVM's local time: UTC, as the session's.
+        "--conf", "spark.executor.extraJavaOptions=-Duser.timezone=UTC",
+        # A statement's password option (publishing into PostgreSQL) never reaches a log.
+        "--conf", f"spark.sql.redaction.string.regex={REDACTED_STATEMENT_PARTS}",
         "--hiveconf", f"hive.server2.thrift.port={cluster.thrift_port}",
         "--hiveconf", "hive.server2.thrift.bind.host=127.0.0.1",
         "spark-internal",

@@ -676,10 +676,11 @@ def test_an_import_while_the_api_serves_fails_no_request(project, tmp_path):
     assert first_new >= 10  # the requests ran through the import, not only after it
 
 
-def test_import_needs_duckdb_or_postgres(tmp_path, capsys):
+def test_import_needs_a_served_warehouse(tmp_path, capsys):
     workbook = export_seeds(ROOT / "seeds", tmp_path / "sample.xlsx")
     with mock.patch.dict(os.environ, {"WAREHOUSE": "spark"}):
         assert cli.main(["import", str(workbook)]) == 1
     assert capsys.readouterr().err == (
-        "interactions import: import works on WAREHOUSE=duckdb or postgres, not spark\n"
+        "interactions import: import works on WAREHOUSE=duckdb, postgres or spark_cluster "
+        "(built on a Spark cluster, served by PostgreSQL), not spark\n"
     )

@@ -607,12 +607,14 @@ def test_a_spark_build_without_pyspark_says_how_to_install_it(tmp_path, monkeypa
     assert not settings.spark_warehouse_dir.exists()
 
 
-def test_the_api_is_not_served_from_spark(monkeypatch, capsys):
+@pytest.mark.parametrize("warehouse", ["spark", "spark_cluster"])
+def test_the_api_is_not_served_from_spark(monkeypatch, capsys, warehouse):
     from interactions import cli
 
-    monkeypatch.setenv("WAREHOUSE", "spark")
+    monkeypatch.setenv("WAREHOUSE", warehouse)
     assert cli.main(["serve"]) == 1
     assert capsys.readouterr().err == (
-        "interactions serve: the API serves the duckdb or postgres marts, not WAREHOUSE=spark"
-        " (README: Running on Spark / Databricks)\n"
+        "interactions serve: the API serves the duckdb or postgres marts, not "
+        f"WAREHOUSE={warehouse} (a spark_cluster build is served with WAREHOUSE=postgres; "
+        "README: Running on Spark / Databricks)\n"
     )

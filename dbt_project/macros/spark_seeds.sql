@@ -14,7 +14,11 @@
         server resolves a relative path against its own working folder, not this one. -#}
     {%- set project_dir = model.root_path if model.root_path.startswith('/')
         else (invocation_args_dict.get('project_dir') or model.root_path) -%}
-    {%- set csv_path = (project_dir ~ '/' ~ model.original_file_path) | replace("'", "\\'") -%}
+    {#- An import on a cluster lands the workbook's sheets as files in the cluster's landing
+        area and names them in the var landed_seeds (seed -> absolute path); every other seed
+        is read from the project's seeds/ folder. -#}
+    {%- set landed = var('landed_seeds', {}).get(model.name) -%}
+    {%- set csv_path = (landed or (project_dir ~ '/' ~ model.original_file_path)) | replace("'", "\\'") -%}
     {%- if not csv_path.startswith('/') and target.host != 'localhost' -%}
         {{ exceptions.raise_compiler_error(
             "seed " ~ model.name ~ ": a Spark server over the network (host " ~ target.host

@@ -1,0 +1,299 @@
+"""`WAREHOUSE=spark_cluster interactions import X.xlsx` (issue 17, item 3): a workbook built and
+tested on a Spark cluster, published into PostgreSQL as a new version, served by the API.
+
+The cluster (`make spark-up`: a master, two workers of one core, the Thrift server) is
+started once for this module on ports and in a folder of its own, and stopped at its end. A
+generated messy workbook of 100,000 interactions (tests/messy_workbook.py) is imported on
+DuckDB and through the cluster: every mart and every API answer must be the same, and both
+workers' executors must have run the build's tasks. Then, on the same served database: a
+cluster that cannot be reached, a cluster build whose data test fails and an import killed
+while publishing each leave the served version as it was, and the next import goes live.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests import messy_workbook
+from tests.load import port_below_ephemeral_range
+from tests.test_engines_agree import (
+    MARTS,
+    comparable,
+    describe_difference,
+    project_copy,
+    read_duckdb_marts,
+)
+from tests.test_spark import read_postgres_marts, require_spark
+from tests.test_spark_cluster import fetch_json, make
+from tests.warehouses import postgres_database
+
+pytestmark = pytest.mark.spark
+
+ROWS = int(os.environ.get("CLUSTER_IMPORT_ROWS", "100000"))
+SEED = 17
+# The cluster's JDBC connection carries the password; no log may (trust auth ignores it).
+SECRET = f"cluster-secret-{secrets.token_hex(8)}"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A running cluster of our own: {variable: value} that points a command at it."""
+    require_spark()
+    ports = set()
+    while len(ports) < 4:
+        ports.add(port_below_ephemeral_range())
+    master, master_ui, thrift, thrift_ui = sorted(ports)
+    environ = {
+        "SPARK_CLUSTER_DIR": str(tmp_path_factory.mktemp("cluster")),
+        "SPARK_MASTER_PORT": str(master),
+        "SPARK_MASTER_WEBUI_PORT": str(master_ui),
+        "SPARK_THRIFT_PORT": str(thrift),
+        "SPARK_THRIFT_UI_PORT": str(thrift_ui),
+    }
+    try:
+        started = make("spark-up", environ)
+        assert started.returncode == 0, started.stdout + started.stderr
+        yield environ
+    finally:
+        stopped = make("spark-down", environ)
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+
+
+def interactions(home: Path, environ: dict, *argv, pause_at=None) -> subprocess.Popen:
+    variables = {**os.environ, "INTERACTIONS_HOME": str(home), **environ}
+    if pause_at:
+        variables["INTERACTIONS_PAUSE_AT"] = pause_at
+    return subprocess.Popen(  # noqa: S603 - fixed argument list
+        [sys.executable, "-m", "interactions.cli", *argv],
+        env=variables,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finished(process: subprocess.Popen) -> tuple[int, str]:
+    output, _ = process.communicate(timeout=1800)
+    return process.returncode, output
+
+
+def live_version(dbname: str) -> int:
+    with psycopg.connect(dbname=dbname) as connection:
+        return connection.execute("select data_version from marts.build_info").fetchone()[0]
+
+
+def fingerprint(dbname: str) -> dict:
+    """Each served mart table's row count and a digest of its rows, computed in PostgreSQL
+    (the views read only these tables)."""
+    with psycopg.connect(dbname=dbname) as connection:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
+            )
+        ]
+        return {
+            table: connection.execute(
+                sql.SQL(
+                    "select count(*), md5(string_agg(t::text, ',' order by t::text)) from {} as t"
+                ).format(sql.Identifier("marts", table))
+            ).fetchone()
+            for table in tables
+        }
+
+
+def leftovers(dbname: str, environ: dict) -> dict:
+    """What a build leaves behind when it ends: PostgreSQL's __next schemas, the cluster's
+    __next databases, landing folders."""
+    from pyhive import hive
+
+    with psycopg.connect(dbname=dbname) as connection:
+        schemas = [
+            name
+            for (name,) in connection.execute(
+                "select nspname from pg_namespace where nspname like '%%\\_\\_next'"
+            )
+        ]
+    with hive.connect(host="127.0.0.1", port=int(environ["SPARK_THRIFT_PORT"])) as connection:
+        cursor = connection.cursor()
+        cursor.execute("show databases")
+        databases = [name for (name,) in cursor.fetchall() if name.endswith("__next")]
+    landing = Path(environ["SPARK_CLUSTER_DIR"]) / "landing"
+    folders = sorted(p.name for p in landing.iterdir()) if landing.exists() else []
+    return {"postgres": schemas, "cluster": databases, "landing": folders}
+
+
+@pytest.fixture(scope="module")
+def imported(cluster, tmp_path_factory):
+    """The generated workbook imported on DuckDB and through the cluster (into a database of
+    its own): (workbook, {engine: marts}, {engine: API environment}, cluster import output,
+    PostgreSQL database, the cluster project's home)."""
+    folder = tmp_path_factory.mktemp("cluster-import")
+    workbook = messy_workbook.generate(folder / f"messy-{ROWS}.xlsx", SEED, ROWS)
+    duckdb_home = project_copy(folder / "duckdb")
+    duckdb_path = duckdb_home / "warehouse" / "interactions.duckdb"
+    duckdb_environ = {"WAREHOUSE": "duckdb", "DUCKDB_PATH": str(duckdb_path)}
+    on_duckdb = interactions(duckdb_home, duckdb_environ, "import", str(workbook.path))
+    with postgres_database() as dbname:
+        home = project_copy(folder / "cluster")
+        environ = {**cluster, "WAREHOUSE": "spark_cluster", "PGDATABASE": dbname}
+        environ["PGPASSWORD"] = SECRET
+        code, output = finished(interactions(home, environ, "import", str(workbook.path)))
+        assert code == 0, output[-5000:]
+        code, duckdb_output = finished(on_duckdb)
+        assert code == 0, duckdb_output[-5000:]
+        marts = {"duckdb": read_duckdb_marts(duckdb_path), "cluster": read_postgres_marts(dbname)}
+        environs = {
+            "duckdb": duckdb_environ,
+            "cluster": {"WAREHOUSE": "postgres", "PGDATABASE": dbname},
+        }
+        yield workbook, marts, environs, output, dbname, home, environ
+
+
+@pytest.mark.parametrize("table", MARTS)
+def test_every_mart_published_from_the_cluster_is_the_one_duckdb_builds(imported, table):
+    workbook, marts, _, _, _, _, _ = imported
+    columns, expected = comparable(marts["duckdb"], table)
+    cluster_columns, rows = comparable(marts["cluster"], table)
+    assert cluster_columns == columns
+    assert expected, "an empty mart would prove nothing"
+    if rows != expected:
+        pytest.fail(
+            describe_difference(workbook, table, columns, "duckdb", expected, "cluster", rows)
+        )
+
+
+def served_answers(environ: dict, marts: dict) -> dict:
+    """The API's answers on one warehouse, by URL: each customer's (and an unknown one's)
+    counts by channel and by topic, and the answers about all of them."""
+    from unittest import mock
+
+    from api import create_app
+    from api.warehouse import close_reader
+
+    columns, customers = comparable(marts, "dim_customers")
+    customer_ids = sorted(row[columns.index("customer_id")] for row in customers)
+    urls = ["/api/v1/channels", "/api/v1/topics", "/api/v1/interactions/by-customer-type"]
+    for customer_id in [*customer_ids, customer_ids[-1] + 1]:
+        urls += [
+            f"/api/v1/interactions/{customer_id}",
+            f"/api/v1/interactions/{customer_id}/topics",
+        ]
+    answers = {}
+    with mock.patch.dict(os.environ, environ):
+        os.environ.pop("API_KEY_HASHES", None)
+        app = create_app({"TESTING": True})
+        try:
+            client = app.test_client()
+            for url in urls:
+                response = client.get(url)
+                answers[url] = (response.status_code, response.get_json())
+            quality = client.get("/api/v1/data-quality").get_json()
+            quality["data"].pop("built_at")
+            answers["/api/v1/data-quality"] = quality
+        finally:
+            close_reader(app)
+    return answers
+
+
+def test_every_answer_served_from_the_cluster_build_is_the_duckdb_one(imported):
+    workbook, marts, environs, output, dbname, _, _ = imported
+    assert (
+        f"Imported {workbook.path.name} into the spark_cluster warehouse (built on the Spark "
+        "cluster, served by PostgreSQL): version 1 is live."
+    ) in output
+    assert live_version(dbname) == 1
+    duckdb_answers = served_answers(environs["duckdb"], marts["duckdb"])
+    cluster_answers = served_answers(environs["cluster"], marts["cluster"])
+    assert sorted(duckdb_answers) == sorted(cluster_answers)
+    assert len(duckdb_answers) > ROWS // 10  # every customer's answers, and an unknown one's
+    different = [url for url in duckdb_answers if duckdb_answers[url] != cluster_answers[url]]
+    assert different == [], [
+        (url, duckdb_answers[url], cluster_answers[url]) for url in different[:5]
+    ]
+
+
+def test_both_workers_ran_the_build_and_no_log_holds_the_password(cluster, imported):
+    _, _, _, output, _, home, _ = imported
+    thrift_status = f"http://127.0.0.1:{cluster['SPARK_THRIFT_UI_PORT']}/api/v1/applications"
+    [application] = fetch_json(thrift_status)
+    executors = fetch_json(f"{thrift_status}/{application['id']}/executors")
+    tasks = [e["totalTasks"] for e in executors if e["id"] != "driver"]
+    assert len(tasks) == 2 and min(tasks) > 100, executors
+    assert SECRET not in output
+    searched = [
+        path
+        for folder in (Path(cluster["SPARK_CLUSTER_DIR"]), home)
+        for path in folder.rglob("*")
+        if path.is_file() and path.suffix not in (".parquet", ".xlsx")
+    ]
+    assert [path for path in searched if SECRET.encode() in path.read_bytes()] == []
+    thrift_log = Path(cluster["SPARK_CLUSTER_DIR"]) / "logs" / "thrift.log"
+    assert "publish_fct_interactions using org.apache.spark.sql.jdbc" in thrift_log.read_text()
+    assert len(searched) > 10
+
+
+def test_a_failing_cluster_build_leaves_the_served_version_as_it_was(imported, tmp_path):
+    _, _, _, _, dbname, home, environ = imported
+    served = fingerprint(dbname)
+    assert len(served) > 15 and served["fct_interactions"][0] > ROWS // 2
+    small = messy_workbook.generate(tmp_path / "small.xlsx", SEED + 1, 2000)
+    # No cluster to reach: a clear error before anything starts.
+    unreachable = {**environ, "SPARK_THRIFT_PORT": str(port_below_ephemeral_range())}
+    code, output = finished(interactions(home, unreachable, "import", str(small.path)))
+    assert code == 1
+    assert (
+        f"the Spark cluster's Thrift server at 127.0.0.1:{unreachable['SPARK_THRIFT_PORT']} "
+        "cannot be reached" in output
+    ), output[-3000:]
+    # A data test that fails on the cluster: dbt's own account, nothing published.
+    failing = home / "dbt_project" / "tests" / "cluster_failure.sql"
+    failing.write_text("select 1 as always_fails\n")
+    try:
+        code, output = finished(interactions(home, environ, "import", str(small.path)))
+    finally:
+        failing.unlink()
+    assert code == 1
+    assert "dbt build failed (exit 1); the live data is unchanged" in output, output[-3000:]
+    assert "cluster_failure" in output
+    assert live_version(dbname) == 1
+    assert fingerprint(dbname) == served
+    assert leftovers(dbname, environ) == {"postgres": [], "cluster": [], "landing": []}
+
+
+def test_an_import_killed_while_publishing_changes_nothing_and_the_next_goes_live(
+    imported, tmp_path
+):
+    _, _, _, _, dbname, home, environ = imported
+    served = fingerprint(dbname)
+    small = messy_workbook.generate(tmp_path / "small.xlsx", SEED + 1, 2000)
+    process = interactions(home, environ, "import", str(small.path), pause_at="publish")
+    for line in process.stdout:
+        if line.startswith("paused at publish"):
+            break
+    else:
+        pytest.fail(f"the import ended before publishing (exit {process.wait()})")
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    time.sleep(1)  # the dbt children die with it (PR_SET_PDEATHSIG)
+    assert live_version(dbname) == 1
+    assert fingerprint(dbname) == served
+    left = leftovers(dbname, environ)
+    assert left["cluster"] == ["marts__next", "raw__next", "staging__next"], left
+    code, output = finished(
+        interactions(home, environ, "import", "--allow-shrink", str(small.path))
+    )
+    assert code == 0, output[-5000:]
+    assert "version 2 is live" in output
+    assert live_version(dbname) == 2
+    assert leftovers(dbname, environ) == {"postgres": [], "cluster": [], "landing": []}
