@@ -19,7 +19,7 @@ or not; a build killed midway leaves them to the next build, which drops them fi
 import os
 import shutil
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -65,9 +65,30 @@ def connect():
         ) from error
 
 
+@contextmanager
+def statements(doing: str):
+    """A cursor on the cluster; a statement's failure is a ClusterError saying what failed."""
+    from pyhive import exc
+
+    with closing(connect()) as connection, closing(connection.cursor()) as cursor:
+        try:
+            yield cursor
+        except exc.Error as error:
+            raise ClusterError(
+                f"{doing} failed on the Spark cluster: {_first_line(error)}"
+            ) from error
+
+
+def _first_line(error: Exception) -> str:
+    """The cause a Thrift error's status gives, without the Java stack."""
+    response = error.args[0] if error.args else None
+    message = getattr(getattr(response, "status", None), "errorMessage", None) or str(error)
+    return (message.strip().splitlines() or [type(error).__name__])[0][:500]
+
+
 def drop_databases(suffix: str) -> None:
     """Drop the cluster's raw<suffix>, staging<suffix> and marts<suffix>, if there."""
-    with closing(connect()) as connection, closing(connection.cursor()) as cursor:
+    with statements(f"dropping the cluster's *{suffix} databases") as cursor:
         for schema in SCHEMAS:
             cursor.execute(f"drop database if exists {schema}{suffix} cascade")
 
@@ -185,7 +206,7 @@ def publish_marts(schema: str) -> dict[str, int]:
             )
         )
         built = {}
-        with closing(connect()) as cluster, closing(cluster.cursor()) as cursor:
+        with statements("publishing the marts into PostgreSQL") as cursor:
             for table, columns in tables.items():
                 view = f"publish_{table}"
                 settings = ", ".join(

@@ -6,8 +6,9 @@ started once for this module on ports and in a folder of its own, and stopped at
 generated messy workbook of 100,000 interactions (tests/messy_workbook.py) is imported on
 DuckDB and through the cluster: every mart and every API answer must be the same, and both
 workers' executors must have run the build's tasks. Then, on the same served database: a
-cluster that cannot be reached, a cluster build whose data test fails and an import killed
-while publishing each leave the served version as it was, and the next import goes live.
+cluster that cannot be reached, a cluster build whose data test fails, a publish that cannot
+reach PostgreSQL and an import killed while publishing each leave the served version as it
+was, and the next import goes live.
 """
 
 import os
@@ -265,6 +266,16 @@ def test_a_failing_cluster_build_leaves_the_served_version_as_it_was(imported, t
     assert code == 1
     assert "dbt build failed (exit 1); the live data is unchanged" in output, output[-3000:]
     assert "cluster_failure" in output
+    # A publish whose rows cannot reach PostgreSQL from the executors: the error says so.
+    closed = port_below_ephemeral_range()
+    unpublished = {**environ, "SPARK_POSTGRES_URL": f"jdbc:postgresql://127.0.0.1:{closed}/x"}
+    code, output = finished(interactions(home, unpublished, "import", str(small.path)))
+    assert code == 1
+    assert (
+        "interactions import: publishing the marts into PostgreSQL failed on the Spark cluster: "
+    ) in output, output[-3000:]
+    assert f"127.0.0.1:{closed} refused" in output
+    assert output.rstrip().endswith("; the live data is unchanged")
     assert live_version(dbname) == 1
     assert fingerprint(dbname) == served
     assert leftovers(dbname, environ) == {"postgres": [], "cluster": [], "landing": []}
