@@ -16,6 +16,7 @@ The cluster's __next databases and the landing folder are dropped once the build
 or not; a build killed midway leaves them to the next build, which drops them first.
 """
 
+import getpass
 import os
 import shutil
 import time
@@ -184,7 +185,7 @@ def publish_marts(schema: str) -> dict[str, int]:
     """Fill PostgreSQL's tables in `schema` (defined, empty) from the cluster's tables of the
     same name in its database `schema`, through JDBC from the executors; analyse them. Returns
     rows published per table."""
-    user = os.environ.get("PGUSER") or _login()
+    user = os.environ.get("PGUSER") or getpass.getuser()  # libpq's default, as psycopg's
     options = {
         "url": jdbc_url(),
         "user": user,
@@ -238,9 +239,3 @@ def publish_marts(schema: str) -> dict[str, int]:
         )
         raise ClusterError(f"the marts published into PostgreSQL differ: {differing}")
     return published
-
-
-def _login() -> str:
-    import getpass
-
-    return getpass.getuser()

@@ -297,8 +297,8 @@ class ImportJob(BuildJob):
     def check(self, env):
         result, settings = self.result, self.settings
         started = time.monotonic()
-        _read_summary(settings.warehouse, env, result, self.fixit)
-        result.changes = compare(settings.warehouse, env, settings.duckdb_path, self.live)
+        _read_summary(settings.served_warehouse, env, result, self.fixit)
+        result.changes = compare(settings.served_warehouse, env, settings.duckdb_path, self.live)
         result.stages["summary"] = time.monotonic() - started
         if self.allowed_shrink is not None:
             result.refusal = result.changes.shrink_refusal(self.allowed_shrink)

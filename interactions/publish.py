@@ -151,9 +151,9 @@ class PublishJob(BuildJob):
 def record_candidate(settings: Settings, env: dict[str, str], record, folder) -> None:
     """Before a build of `record`'s version goes live: its figures into `record`, and the
     customers it serves into `folder` (for the mart customer_versions of later builds)."""
-    record.take_figures(read_figures(settings.warehouse, env))
+    record.take_figures(read_figures(settings.served_warehouse, env))
     served = folder / versions.CUSTOMERS_SERVED
-    export_served_customers(settings.warehouse, env, record.version, served)
+    export_served_customers(settings.served_warehouse, env, record.version, served)
 
 
 def format_history(store: versions.Store, live: int | None) -> str:

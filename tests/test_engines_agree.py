@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -290,11 +291,6 @@ def test_a_channel_added_to_the_seed_counts_through_its_eleventh_alias(engines, 
 
 def api_answers(environ: dict, marts: dict) -> dict:
     """Every answer of the read API on one warehouse, by URL."""
-    from unittest import mock
-
-    from api import create_app
-    from api.warehouse import close_reader
-
     columns, customers = comparable(marts, "dim_customers")
     customer_ids = sorted(row[columns.index("customer_id")] for row in customers)
     occupations = sorted({row[columns.index("occupation")] for row in customers})
@@ -320,26 +316,43 @@ def api_answers(environ: dict, marts: dict) -> dict:
             f"/api/v1/interactions/{customer_id}/monthly?topic={topic}" for topic in topic_names
         ]
     urls += [f"/api/v1/customers?q={text}" for text in searches]
-    answers = {}
+    with served(environ) as client:
+        answers = answers_to(client, urls)
+        pages, url = [], "/api/v1/customers?limit=100"
+        while url:
+            body = client.get(url).get_json()
+            pages.append(body["data"])
+            url = body["page"]["next"]
+        answers["/api/v1/customers (every page)"] = pages
+    return answers
+
+
+@contextmanager
+def served(environ: dict):
+    """A test client of the API reading the warehouse `environ` names, keys off."""
+    from unittest import mock
+
+    from api import create_app
+    from api.warehouse import close_reader
+
     with mock.patch.dict(os.environ, environ):
         os.environ.pop("API_KEY_HASHES", None)
         app = create_app({"TESTING": True})
         try:
-            client = app.test_client()
-            for url in urls:
-                response = client.get(url)
-                answers[url] = (response.status_code, response.get_json())
-            quality = client.get("/api/v1/data-quality").get_json()
-            quality["data"].pop("built_at")
-            answers["/api/v1/data-quality"] = quality
-            pages, url = [], "/api/v1/customers?limit=100"
-            while url:
-                body = client.get(url).get_json()
-                pages.append(body["data"])
-                url = body["page"]["next"]
-            answers["/api/v1/customers (every page)"] = pages
+            yield app.test_client()
         finally:
             close_reader(app)
+
+
+def answers_to(client, urls: list[str]) -> dict:
+    """Each URL's (status, body), and the data-quality answer without its build time."""
+    answers = {}
+    for url in urls:
+        response = client.get(url)
+        answers[url] = (response.status_code, response.get_json())
+    quality = client.get("/api/v1/data-quality").get_json()
+    quality["data"].pop("built_at")
+    answers["/api/v1/data-quality"] = quality
     return answers
 
 

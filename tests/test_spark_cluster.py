@@ -59,19 +59,33 @@ def make(target: str, environ: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_spark_up_runs_a_cluster_on_loopback_and_spark_down_stops_exactly_it(tmp_path):
-    require_spark()
+def cluster_environment(folder: Path) -> dict[str, str]:
+    """The variables that give a cluster this folder and four free ports of its own."""
     ports = set()
     while len(ports) < 4:
         ports.add(port_below_ephemeral_range())
     master, master_ui, thrift, thrift_ui = sorted(ports)
-    environ = {
-        "SPARK_CLUSTER_DIR": str(tmp_path / "cluster"),
+    return {
+        "SPARK_CLUSTER_DIR": str(folder),
         "SPARK_MASTER_PORT": str(master),
         "SPARK_MASTER_WEBUI_PORT": str(master_ui),
         "SPARK_THRIFT_PORT": str(thrift),
         "SPARK_THRIFT_UI_PORT": str(thrift_ui),
     }
+
+
+def test_spark_up_runs_a_cluster_on_loopback_and_spark_down_stops_exactly_it(tmp_path):
+    require_spark()
+    environ = cluster_environment(tmp_path / "cluster")
+    master, master_ui, thrift, thrift_ui = (
+        int(environ[name])
+        for name in (
+            "SPARK_MASTER_PORT",
+            "SPARK_MASTER_WEBUI_PORT",
+            "SPARK_THRIFT_PORT",
+            "SPARK_THRIFT_UI_PORT",
+        )
+    )
     cluster = spark_cluster.Cluster.from_environment(environ)
     # Without PostgreSQL's JDBC driver nothing starts, and the message says what to install.
     refused = make("spark-up", {**environ, "SPARK_JDBC_JAR": str(tmp_path / "absent.jar")})

@@ -27,13 +27,15 @@ from tests import messy_workbook
 from tests.load import port_below_ephemeral_range
 from tests.test_engines_agree import (
     MARTS,
+    answers_to,
     comparable,
     describe_difference,
     project_copy,
     read_duckdb_marts,
+    served,
 )
 from tests.test_spark import read_postgres_marts, require_spark
-from tests.test_spark_cluster import fetch_json, make
+from tests.test_spark_cluster import cluster_environment, fetch_json, make
 from tests.warehouses import postgres_database
 
 pytestmark = pytest.mark.spark
@@ -48,17 +50,7 @@ SECRET = f"cluster-secret-{secrets.token_hex(8)}"
 def cluster(tmp_path_factory):
     """A running cluster of our own: {variable: value} that points a command at it."""
     require_spark()
-    ports = set()
-    while len(ports) < 4:
-        ports.add(port_below_ephemeral_range())
-    master, master_ui, thrift, thrift_ui = sorted(ports)
-    environ = {
-        "SPARK_CLUSTER_DIR": str(tmp_path_factory.mktemp("cluster")),
-        "SPARK_MASTER_PORT": str(master),
-        "SPARK_MASTER_WEBUI_PORT": str(master_ui),
-        "SPARK_THRIFT_PORT": str(thrift),
-        "SPARK_THRIFT_UI_PORT": str(thrift_ui),
-    }
+    environ = cluster_environment(tmp_path_factory.mktemp("cluster"))
     try:
         started = make("spark-up", environ)
         assert started.returncode == 0, started.stdout + started.stderr
@@ -176,11 +168,6 @@ def test_every_mart_published_from_the_cluster_is_the_one_duckdb_builds(imported
 def served_answers(environ: dict, marts: dict) -> dict:
     """The API's answers on one warehouse, by URL: each customer's (and an unknown one's)
     counts by channel and by topic, and the answers about all of them."""
-    from unittest import mock
-
-    from api import create_app
-    from api.warehouse import close_reader
-
     columns, customers = comparable(marts, "dim_customers")
     customer_ids = sorted(row[columns.index("customer_id")] for row in customers)
     urls = ["/api/v1/channels", "/api/v1/topics", "/api/v1/interactions/by-customer-type"]
@@ -189,21 +176,8 @@ def served_answers(environ: dict, marts: dict) -> dict:
             f"/api/v1/interactions/{customer_id}",
             f"/api/v1/interactions/{customer_id}/topics",
         ]
-    answers = {}
-    with mock.patch.dict(os.environ, environ):
-        os.environ.pop("API_KEY_HASHES", None)
-        app = create_app({"TESTING": True})
-        try:
-            client = app.test_client()
-            for url in urls:
-                response = client.get(url)
-                answers[url] = (response.status_code, response.get_json())
-            quality = client.get("/api/v1/data-quality").get_json()
-            quality["data"].pop("built_at")
-            answers["/api/v1/data-quality"] = quality
-        finally:
-            close_reader(app)
-    return answers
+    with served(environ) as client:
+        return answers_to(client, urls)
 
 
 def test_every_answer_served_from_the_cluster_build_is_the_duckdb_one(imported):
