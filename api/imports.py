@@ -7,6 +7,8 @@ that version is still live (`--expect-live`, checked under the build lock: 409 o
 Both need an admin key (api/auth.py): 401 without a key, 403 with a read key or keys off.
 """
 
+import os
+
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -19,7 +21,10 @@ from interactions.cli import EXIT_LIVE_CHANGED
 
 bp = Blueprint("imports", __name__, url_prefix="/api/v1/imports")
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # the workbook's own size
+# What a multipart body adds around the workbook (boundaries, part headers, a long file name,
+# a small field or two): the body may be this much larger, the workbook never.
+MULTIPART_ALLOWANCE = 64 * 1024
 FIELD = "workbook"
 TOO_LARGE = (
     f"the upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB ({MAX_UPLOAD_BYTES} bytes)"
@@ -111,13 +116,15 @@ def _store() -> PreviewStore:
     },
 )
 def preview_import():
-    request.max_content_length = MAX_UPLOAD_BYTES
+    request.max_content_length = MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
     try:
         upload = request.files.get(FIELD)
     except RequestEntityTooLarge:
         raise ApiError(413, TOO_LARGE) from None
     if upload is None:
         raise ApiError(400, NO_WORKBOOK)
+    if _size(upload.stream) > MAX_UPLOAD_BYTES:
+        raise ApiError(413, TOO_LARGE)
     store = _store()
     preview_id, path = store.new(upload.filename or "", upload.save)
     outcome = commands.run(
@@ -141,6 +148,13 @@ def preview_import():
             "message": answer["message"],
         }
     }
+
+
+def _size(stream) -> int:
+    """The bytes of an uploaded file (spooled by Werkzeug), its position left at the start."""
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(0)
+    return size
 
 
 UNKNOWN_PREVIEW = (
@@ -196,6 +210,37 @@ def publish_import(params):
         raise ApiError(422, answer["message"])
     store.discard(preview.preview_id)
     return {"data": {"version": answer["version"]}}
+
+
+@endpoint(
+    bp,
+    "/<preview_id>",
+    params=PreviewParams,
+    method="DELETE",
+    admin=True,
+    operation_id="cancelImport",
+    summary="Cancel a preview",
+    description="Removes a previewed workbook (the page's Cancel): it can no longer be "
+    "published, and its fix-it workbook is gone. Nothing served changes. Needs an admin key.",
+    responses={
+        200: Answer(
+            "The preview is gone.",
+            schemas.CancelledPreviewAnswer,
+            {"data": {"preview_id": "0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f"}},
+        ),
+        404: error(
+            "No such preview (unknown, published already, or expired).",
+            UNKNOWN_PREVIEW.format(preview_id="0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f"),
+            404,
+        ),
+    },
+)
+def cancel_import(params):
+    store = _store()
+    if store.get(params.preview_id) is None:
+        raise ApiError(404, UNKNOWN_PREVIEW.format(preview_id=params.preview_id))
+    store.discard(params.preview_id)
+    return {"data": {"preview_id": params.preview_id}}
 
 
 @endpoint(

@@ -211,9 +211,9 @@ INFO = {
     "If-None-Match, and while the data has not changed the answer is a 304 with no "
     "body. Every path also answers HEAD (the GET's status and headers, no body) and "
     "OPTIONS (204, no body, Allow: GET, HEAD, OPTIONS; no CORS headers: the website "
-    "is served from the API's origin); the POST paths answer OPTIONS with Allow: OPTIONS, "
-    "POST. With API keys on, /api/ needs the key for them as for GET. Any other method is a "
-    "405 with the same Allow header.",
+    "is served from the API's origin); the POST and DELETE paths answer OPTIONS with "
+    "Allow: OPTIONS and their method. With API keys on, /api/ needs the key for them as for "
+    "GET. Any other method is a 405 with the same Allow header.",
 }
 HEADERS = {
     "X-Request-ID": {

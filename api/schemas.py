@@ -333,6 +333,14 @@ class LiveVersionAnswer(Body):
     data: LiveVersion
 
 
+class CancelledPreview(Body):
+    preview_id: str = Field(description="The preview removed: it can no longer be published.")
+
+
+class CancelledPreviewAnswer(Body):
+    data: CancelledPreview
+
+
 class CustomerRowPage(Body):
     data: list[SheetRow]
     page: Page

@@ -289,6 +289,10 @@ def test_api_keys_off_refuse_every_change(app, client):
         "/api/v1/versions/1/rollback",
     ):
         assert error_of(client.post(path)) == (403, keys_off)
+    assert error_of(client.delete("/api/v1/imports/0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f")) == (
+        403,
+        keys_off,
+    )
 
 
 def test_an_upload_needs_one_workbook_of_at_most_50_mb(admin_api):
@@ -302,17 +306,28 @@ def test_an_upload_needs_one_workbook_of_at_most_50_mb(admin_api):
         "/api/v1/imports", data={"file": (io.BytesIO(b"x"), "a.xlsx")}, headers=ADMIN
     )
     assert error_of(other_field) == missing
-    # The body built in memory (the test client would spool it to a file it never closes).
-    boundary, body = encode_multipart(
-        {"workbook": FileStorage(io.BytesIO(b"x" * MAX_UPLOAD_BYTES), "big.xlsx")}
-    )
-    too_large = admin_api.post(
-        "/api/v1/imports",
-        data=body,
-        content_type=f"multipart/form-data; boundary={boundary}",
-        headers=ADMIN,
-    )
-    assert error_of(too_large) == (
+
+    def upload_of(size: int):
+        # The body built in memory (the test client would spool it to a file it never closes).
+        boundary, body = encode_multipart(
+            {"workbook": FileStorage(io.BytesIO(b"x" * size), "big.xlsx")}
+        )
+        return admin_api.post(
+            "/api/v1/imports",
+            data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+            headers=ADMIN,
+        )
+
+    # A workbook of exactly 50 MB reaches the importer (which finds it is no workbook)...
+    assert MAX_UPLOAD_BYTES == 52_428_800
+    at_the_limit = upload_of(MAX_UPLOAD_BYTES)
+    assert at_the_limit.status_code == 200, at_the_limit.data
+    answer = at_the_limit.get_json()["data"]
+    assert (answer["preview_id"], answer["would_go_live"]) == (None, False)
+    assert answer["message"].startswith("big.xlsx: not an Excel .xlsx/.xlsm workbook"), answer
+    # ... one byte more does not.
+    assert error_of(upload_of(MAX_UPLOAD_BYTES + 1)) == (
         413,
         "the upload is larger than 50 MB (52428800 bytes)",
     )
@@ -388,23 +403,33 @@ def post_expecting_no_answer(url: str, key: str) -> None:
     raise AssertionError(f"{url} answered: its worker was to be killed first")
 
 
-def processes_running(*words) -> list[int]:
-    """The pids whose command line holds every one of `words`."""
+def children_running(parents, *words) -> list[int]:
+    """The pids of the children of `parents` whose command line holds every one of `words`
+    (never another checkout's processes on this machine)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             command = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
+            parent = parent_of(int(entry.name))
+        except (OSError, ValueError, IndexError):
             continue
-        if all(word.encode() in command for word in words):
+        if parent in parents and all(word.encode() in command for word in words):
             found.append(int(entry.name))
     return found
 
 
 def parent_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 @pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
@@ -433,12 +458,12 @@ def test_a_worker_killed_mid_publish_changes_nothing(warehouse, tmp_path):  # no
         while not (note.exists() and "paused at go live" in note.read_text()):
             assert time.monotonic() < deadline, server.log()[-3000:]
             time.sleep(0.1)
-        [importer] = processes_running("interactions.cli", "--expect-live")
+        workers = server.worker_pids()
+        [importer] = children_running(workers, "interactions.cli", "--expect-live")
         worker = parent_of(importer)
-        assert worker in server.worker_pids()
         os.kill(worker, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while processes_running("interactions.cli", "--expect-live"):
+        while alive(importer):
             assert time.monotonic() < deadline, "the import outlived its worker"
             time.sleep(0.1)
         publishing.join(timeout=10)
@@ -457,3 +482,34 @@ def test_a_worker_killed_mid_publish_changes_nothing(warehouse, tmp_path):  # no
     finally:
         server.stop()
     assert warehouse.leftovers() == []
+
+
+@pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
+def test_a_cancelled_preview_is_gone_on_the_server(warehouse, api, tmp_path):  # noqa: F811
+    """DELETE /api/v1/imports/{id} (the page's Cancel): the preview can no longer be
+    published nor its fix-it workbook read; a read key may not cancel; nothing served
+    changes."""
+    a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
+    preview_id = upload(api, a).get_json()["data"]["preview_id"]
+    url = f"/api/v1/imports/{preview_id}"
+    assert error_of(api.delete(url, headers=READ)) == (
+        403,
+        "this needs an admin API key; the key sent may only read",
+    )
+    assert api.get(f"{url}/quarantine.xlsx", headers=ADMIN).status_code == 200
+    cancelled = api.delete(url, headers=ADMIN)
+    assert (cancelled.status_code, cancelled.get_json()) == (
+        200,
+        {"data": {"preview_id": preview_id}},
+    )
+    gone = (
+        404,
+        f"no preview {preview_id}: it is unknown, published already or expired (after an "
+        "hour); upload the workbook again",
+    )
+    assert error_of(api.post(f"{url}/publish", headers=ADMIN)) == gone
+    assert error_of(api.get(f"{url}/quarantine.xlsx", headers=ADMIN)) == gone
+    assert error_of(api.delete(url, headers=ADMIN)) == gone
+    assert list((tmp_path / "previews").iterdir()) == []
+    assert customer_one(warehouse) == SAMPLE_ONE
+    assert [v["version"] for v in warehouse.history()] == [1]

@@ -136,9 +136,9 @@ def test_document_is_openapi_3_1_with_valid_schemas():
             and method == "get"
         )
         assert ("304" in operation["responses"]) == versioned, template
-        # A POST changes data, and a preview's fix-it workbook belongs to its uploader: they
-        # need an admin key, and say so (403).
-        admin = method == "post" or template in ADMIN_READS
+        # A POST or a DELETE changes data, and a preview's fix-it workbook belongs to its
+        # uploader: they need an admin key, and say so (403).
+        admin = method in ("post", "delete") or template in ADMIN_READS
         assert ("403" in operation["responses"]) == admin, template
         names = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
         assert names == (["If-None-Match"] if versioned else []), template

@@ -13,9 +13,12 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
+from interactions import settings as settings_module
 from tests.test_versions import CUSTOMERS_A, PRODUCTS, workbook
 from tests.test_website import ARTIFACTS, Server, browser, table_rows  # noqa: F401 - fixture
-from tests.warehouses import build_warehouse, copy_project
+from tests.warehouses import copy_project, fresh_sample
+
+pytestmark = pytest.mark.browser  # Chromium: make test-fast leaves these out
 
 READ_KEY = "website-read-key-5d1e"
 ADMIN_KEY = "website-admin-key-8c2b"
@@ -42,7 +45,8 @@ SLOW = 120_000  # ms: a preview, a publish or a rollback builds and tests the ma
 def site(tmp_path):
     """A server with a read key and an admin key on its own warehouse (the sample, version 1)."""
     home = copy_project(tmp_path / "project")
-    settings, _ = build_warehouse("duckdb", home)
+    with fresh_sample("duckdb", home):
+        settings = settings_module.load({"WAREHOUSE": "duckdb", "INTERACTIONS_HOME": str(home)})
     read, admin = (hashlib.sha256(key.encode()).hexdigest() for key in (READ_KEY, ADMIN_KEY))
     server = Server(
         settings.duckdb_path,
@@ -157,11 +161,15 @@ def test_update_the_data_from_the_page(site, browser, tmp_path):  # noqa: F811 -
         assert sheets["Customers"] == [("Sheet row", "Reason", "Customer_Id", "Occupation", "Type")]
         screenshot(page, "update-preview", "#update-view")
 
-        # Cancel: nothing changed.
+        # Cancel: nothing changed, and the preview is gone on the server too (its folder, and
+        # so its publish and its fix-it workbook).
+        previews = tmp_path / "previews"
+        [previewed] = [folder.name for folder in previews.iterdir()]
         page.click("#cancel-button")
         assert page.locator("#preview").is_hidden()
-        assert page.text_content("#update-state") == "Cancelled: nothing changed."
+        expect(page.locator("#update-state")).to_have_text("Cancelled: nothing changed.")
         assert page.get_attribute("#live-version", "data-version") == "1"
+        assert len(previewed) == 32 and list(previews.iterdir()) == []
 
         # Publish: the page's numbers change, the header names the new version.
         preview(page, export)

@@ -70,6 +70,11 @@ export async function apiPost(path, body = undefined) {
   return (await send(path, { method: "POST", body, admin: true })).json();
 }
 
+/** A removal (a cancelled preview): needs the admin key of this tab. */
+export async function apiDelete(path) {
+  return (await send(path, { method: "DELETE", admin: true })).json();
+}
+
 function fileName(response, fallback) {
   const disposition = response.headers.get("Content-Disposition") || "";
   const match = disposition.match(/filename="([^"]+)"/);

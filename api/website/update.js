@@ -1,10 +1,11 @@
 // "Update the data": upload a workbook, see its preview (what changes, what is quarantined,
 // the fix-it workbook), publish or cancel; the kept versions, with rollback. Every change is
 // an API call with the admin key of this tab (POST /api/v1/imports, .../publish,
-// /api/v1/versions/{N}/rollback): the page has no rights of its own.
+// /api/v1/versions/{N}/rollback; DELETE /api/v1/imports/{id} on cancel): the page has no
+// rights of its own.
 "use strict";
 
-import { ADMIN_KEY_STORAGE, API, apiPost } from "./api.js";
+import { ADMIN_KEY_STORAGE, API, apiDelete, apiPost } from "./api.js";
 import { $, downloadButton, el, formatTime, plural, setState } from "./dom.js";
 
 const SHOWN_CHANGES = 20; // changed customers listed on the page (the counts are complete)
@@ -139,8 +140,18 @@ function clearPreview() {
   $("workbook-input").value = "";
 }
 
-function cancelPreview() {
+async function cancelPreview() {
+  const preview = shownPreview;
   clearPreview();
+  if (preview && preview.preview_id) {
+    // Gone on the server too: it can no longer be published, by this tab or another.
+    try {
+      await apiDelete(`${API}/imports/${encodeURIComponent(preview.preview_id)}`);
+    } catch (error) {
+      setState("update-state", "error", error.message);
+      return;
+    }
+  }
   setState("update-state", "ready", "Cancelled: nothing changed.");
   $("workbook-input").focus();
 }
