@@ -18,7 +18,7 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --project-dir dbt_project --profiles-dir .
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev install-spark build run serve test test-fast lint docs lock lock-check pg-setup clean bench bench-import fuzz-engines spark-up spark-down
+.PHONY: help install install-dev install-spark build run serve test test-scale test-fast lint docs lock lock-check pg-setup clean bench bench-import fuzz-engines spark-up spark-down
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -55,18 +55,25 @@ run: build ## Build, then serve the API and website on port $PORT (5000)
 serve: install ## Serve the API and website on port $PORT without building
 	$(BIN)/interactions serve
 
-# Each test target first checks what it needs beyond Python (PostgreSQL, Java and PySpark,
-# Chromium) and stops at once, naming what is missing, unless SKIP_POSTGRES, SKIP_SPARK or
-# SKIP_BROWSER says to skip those tests; -rs then lists every skipped test with its reason.
-test: install-dev install-spark ## Lint, check the lock files, run every test (DuckDB, PostgreSQL, Spark, browser)
+# Each test target first provides what it needs beyond Python where it can (as root: apt-get,
+# the local PostgreSQL cluster), then checks it (PostgreSQL, Java and PySpark, Chromium) and
+# stops at once, naming what is missing, unless SKIP_POSTGRES, SKIP_SPARK or SKIP_BROWSER says
+# to skip those tests; -rs then lists every skipped test with its reason. Test files run two
+# at a time (pytest-xdist: -n $(TEST_WORKERS), a file's tests together on one worker).
+TEST_WORKERS ?= 2
+test: install-dev install-spark ## Lint, check the lock files, run every test but the scale proofs (DuckDB, PostgreSQL, Spark, browser)
 	$(BIN)/python scripts/check_test_needs.py postgres spark browser
 	$(MAKE) --no-print-directory lint lock-check
-	$(BIN)/pytest --durations=20 -rs
+	$(BIN)/pytest -m "not scale" -n $(TEST_WORKERS) --dist loadfile --durations=20 -rs
 
-test-fast: install-dev ## The everyday loop: lint, lock check, every test but the Spark ones (no Java)
-	$(BIN)/python scripts/check_test_needs.py postgres browser
+test-scale: install-dev install-spark ## The scale proofs: 100k interactions through the Spark cluster and on Spark (for a release, or a change to those paths)
+	$(BIN)/python scripts/check_test_needs.py postgres spark
+	$(BIN)/pytest -m scale --durations=20 -rs
+
+test-fast: install-dev ## The everyday loop: lint, lock check, every test but Spark, scale, kill/outage/load and browser ones
+	$(BIN)/python scripts/check_test_needs.py postgres
 	$(MAKE) --no-print-directory lint lock-check
-	$(BIN)/pytest -m "not spark" -rs
+	$(BIN)/pytest -m "not spark and not scale and not stress and not browser" -n $(TEST_WORKERS) --dist loadfile -rs
 
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8 9 10
 fuzz-engines: install-dev install-spark ## The differential test at length: worlds FUZZ_SEEDS of 20,000 interactions on DuckDB, PostgreSQL and Spark

@@ -45,6 +45,7 @@ from psycopg import sql
 
 from api.builds import NOTIFY_CHANNEL
 from interactions import cluster_publish, landing
+from interactions.pause_points import pause_point
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 from interactions.settings import Settings
 from interactions.versions import CUSTOMER_VERSIONS_SEED, DATA_VERSIONS_SEED
@@ -76,25 +77,6 @@ class BuildResult:
     # Seconds per stage ("load", "dbt build", "go live"), and rows landed per bulk-loaded seed.
     stages: dict[str, float] = field(default_factory=dict)
     rows_landed: dict[str, int] = field(default_factory=dict)
-
-
-# A test-only hook (tests/test_kill.py): INTERACTIONS_PAUSE_AT=<stage> makes a build print
-# "paused at <stage>" and wait there, so a test can SIGKILL the command at that moment; with
-# INTERACTIONS_PAUSE_NOTE=<file> the line is also appended to that file (for a command whose
-# output the test cannot read: one the API runs).
-PAUSE_VARIABLE = "INTERACTIONS_PAUSE_AT"
-PAUSE_NOTE_VARIABLE = "INTERACTIONS_PAUSE_NOTE"
-
-
-def pause_point(stage: str, detail: str = "") -> None:
-    if os.environ.get(PAUSE_VARIABLE) == stage:
-        line = f"paused at {stage}{detail}"
-        print(line, flush=True)
-        note = os.environ.get(PAUSE_NOTE_VARIABLE)
-        if note:
-            with open(note, "a") as file:
-                file.write(f"{line} (pid {os.getpid()})\n")
-        time.sleep(3600)
 
 
 def die_with_parent():  # pragma: no cover - runs in the child between fork and exec

@@ -27,6 +27,7 @@ import psycopg
 from psycopg import sql
 
 from interactions.landing import csv_header
+from interactions.pause_points import pause_point
 from interactions.seed_files import write_seed
 from interactions.settings import Settings
 
@@ -206,6 +207,7 @@ def publish_marts(schema: str) -> dict[str, int]:
                 sql.SQL(", ").join(sql.Identifier(schema, table) for table in tables)
             )
         )
+        pause_point("fill")
         built = {}
         with statements("publishing the marts into PostgreSQL") as cursor:
             for table, columns in tables.items():

@@ -29,13 +29,14 @@ import psycopg
 import yaml
 
 from interactions import fixit, versions
-from interactions.build import BuildError, BuildJob, build, pause_point
+from interactions.build import BuildError, BuildJob, build
 from interactions.changes import (
     Changes,
     compare,
     connect_to_marts,
     format_changes,
 )
+from interactions.pause_points import pause_point
 from interactions.publish import record_candidate, version_store
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path, write_seed
 from interactions.settings import Settings

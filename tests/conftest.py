@@ -5,19 +5,30 @@ from unittest import mock
 
 import pytest
 
-from tests.warehouses import build_warehouse, copy_project, postgres_database
+from tests.warehouses import SAMPLE_TEMPLATES, build_warehouse, copy_project, postgres_database
 
 WAREHOUSES = ["duckdb", "postgres"]
 
 
 @pytest.fixture(scope="session", autouse=True)
-def answer_files(tmp_path_factory):
-    """The answer files of every API the tests start (in process or served) go to a folder
-    of this session's, not to the system's temporary folder."""
-    folder = tmp_path_factory.mktemp("answers")
-    folder.chmod(0o700)
-    with mock.patch.dict(os.environ, {"API_ANSWER_DIR": str(folder)}):
-        yield folder
+def private_folders(tmp_path_factory):
+    """The answer files and the previews of every API the tests start (in process or served)
+    go to folders of this session's, not to the system's temporary folder, which other
+    checkouts of this product on the machine share (a test may still set its own)."""
+    folders = {}
+    for variable, name in (("API_ANSWER_DIR", "answers"), ("API_PREVIEW_DIR", "previews")):
+        folders[variable] = tmp_path_factory.mktemp(name)
+        folders[variable].chmod(0o700)
+    with mock.patch.dict(os.environ, {k: str(v) for k, v in folders.items()}):
+        yield folders
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sample_templates():
+    """The sample built once per warehouse for tests/warehouses.fresh_sample; removed at the
+    session's end (its PostgreSQL database dropped)."""
+    yield SAMPLE_TEMPLATES
+    SAMPLE_TEMPLATES.remove()
 
 
 @pytest.fixture(scope="session", params=WAREHOUSES)

@@ -40,8 +40,14 @@ def port_below_ephemeral_range() -> int:
     chosen beforehand and bind it again after a stop (a private PostgreSQL): no outgoing
     connection is ever given such a port, so between a stop and a start nothing takes it."""
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    # Under pytest-xdist each worker draws from a slice of its own (gw0, gw1, ...): two
+    # workers never pick the same port between a probe and a bind.
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    width = (low - 20000) // max(workers, 1)
+    first = 20000 + worker * width
     while True:
-        port = random.randrange(20000, low)  # noqa: S311 - not a secret
+        port = random.randrange(first, first + width)  # noqa: S311 - not a secret
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))

@@ -17,8 +17,21 @@ def download(client, url, media_type):
     response = client.get(url)
     assert response.status_code == 200, response.data
     assert response.content_type == media_type
-    assert response.headers["X-Data-Version"] == "1"  # the same build as the JSON answer
+    # The same build as the JSON answer, and the same tag: a client's cached JSON and its
+    # download are revalidated together.
+    answer = client.get(json_url(url))
+    assert answer.status_code == 200, answer.data
+    assert response.headers["X-Data-Version"] == answer.headers["X-Data-Version"] == "1"
+    assert response.headers["ETag"] == answer.headers["ETag"]
+    assert response.headers["ETag"].startswith('"v1-')
     return response
+
+
+def json_url(url: str) -> str:
+    """The JSON answer's URL of a download's (?format= removed)."""
+    path, _, query = url.partition("?")
+    kept = "&".join(part for part in query.split("&") if not part.startswith("format="))
+    return f"{path}?{kept}" if kept else path
 
 
 def csv_of(client, url) -> tuple[str, str]:

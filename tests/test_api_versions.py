@@ -16,6 +16,7 @@ import json
 import shutil
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import pytest
@@ -28,7 +29,12 @@ from api.warehouse import close_reader, get_reader
 from tests.load import ApiServer
 from tests.test_api_openapi import assert_conforms
 from tests.test_cache import wait_for
-from tests.warehouses import build_warehouse, copy_project, fetch_all, postgres_database
+from tests.warehouses import (
+    build_warehouse,
+    copy_project,
+    fetch_all,
+    fresh_sample,
+)
 
 # Every answer read from the data, the cached one first (and a 404 that reads it).
 DATA_URLS = [
@@ -330,6 +336,13 @@ def head(server, path, etag=None):
     return answer.status, answer.headers["ETag"], answer.headers["X-Data-Version"], body
 
 
+def on_every_worker(server, path, etag) -> list[tuple]:
+    """head() of `path` 16 times, 8 at a time: more requests at once than workers (2, each
+    answering one request at a time), so every worker answers some of them."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda _: head(server, path, etag), range(16)))
+
+
 def serve_rebuild_and_check(warehouse, environ, home, tmp_path, first_request_exact):
     server = ApiServer(environ, tmp_path / "gunicorn.log", workers=2)
     paths = ["/api/v1/interactions/1", "/api/v1/versions", "/api/v1/channels"]
@@ -337,8 +350,7 @@ def serve_rebuild_and_check(warehouse, environ, home, tmp_path, first_request_ex
         before = head(server, "/api/v1/channels")[1]
         assert before.startswith('"v1-')
         for path in paths:  # every worker, through a real HTTP server
-            for _ in range(6):
-                status, etag, version, body = head(server, path, before)
+            for status, etag, version, body in on_every_worker(server, path, before):
                 assert (status, etag, version, body) == (304, before, "1", b""), path
 
         build_warehouse(warehouse, home)  # `interactions build`: version 1 again, a new build
@@ -352,27 +364,29 @@ def serve_rebuild_and_check(warehouse, environ, home, tmp_path, first_request_ex
             assert wait_for(lambda: new_tag(paths[0]), cache_module.NOTIFY_SECONDS_TESTED)
         after = head(server, "/api/v1/channels")[1]
         assert after.startswith('"v1-') and after != before
-        for path in paths:
-            for _ in range(6):  # both workers: the old tag is stale, the new one matches
-                status, etag, version, body = head(server, path, before)
+        for path in paths:  # both workers: the old tag is stale, the new one matches
+            for status, etag, version, body in on_every_worker(server, path, before):
                 assert (status, etag, version) == (200, after, "1"), path
                 assert json.loads(body)["data"]
-                assert head(server, path, after)[:3] == (304, after, "1"), path
+            for answer in on_every_worker(server, path, after):
+                assert answer[:3] == (304, after, "1"), path
     finally:
         server.stop()
 
 
 def test_duckdb_a_rebuild_changes_the_etag_at_once(tmp_path):
     home = copy_project(tmp_path / "project")
-    settings, _ = build_warehouse("duckdb", home)
-    environ = {"WAREHOUSE": "duckdb", "DUCKDB_PATH": str(settings.duckdb_path)}
+    with fresh_sample("duckdb", home):
+        environ = {
+            "WAREHOUSE": "duckdb",
+            "DUCKDB_PATH": str(home / "warehouse/interactions.duckdb"),
+        }
     serve_rebuild_and_check("duckdb", environ, home, tmp_path, first_request_exact=True)
 
 
 def test_postgres_a_rebuild_changes_the_etag_within_a_notification(tmp_path):
-    with postgres_database() as dbname:
-        home = copy_project(tmp_path / "project")
-        build_warehouse("postgres", home)
+    home = copy_project(tmp_path / "project")
+    with fresh_sample("postgres", home) as dbname:
         environ = {"WAREHOUSE": "postgres", "PGDATABASE": dbname}
         serve_rebuild_and_check("postgres", environ, home, tmp_path, first_request_exact=False)
 

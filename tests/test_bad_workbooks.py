@@ -30,7 +30,7 @@ from interactions import cli, versions
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 from interactions.settings import load as load_settings
 from tests.test_import_workbook import HEADERS, make_workbook, sample_sheets, with_cached_values
-from tests.warehouses import build_warehouse, copy_project, postgres_database
+from tests.warehouses import copy_project, fresh_sample
 
 D = datetime.datetime
 SERVED = [
@@ -121,20 +121,15 @@ class Project:
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
 def project(request, tmp_path_factory):
     home = copy_project(tmp_path_factory.mktemp(f"bad-workbooks-{request.param}"))
-    if request.param == "postgres":
-        with postgres_database() as database:
-            build_warehouse("postgres", home)
-            yield Project("postgres", home, database)
-    else:
-        build_warehouse("duckdb", home)
-        yield Project("duckdb", home, None)
+    with fresh_sample(request.param, home) as database:
+        yield Project(request.param, home, database)
 
 
 @pytest.fixture(scope="module")
 def duckdb_project(tmp_path_factory):
     home = copy_project(tmp_path_factory.mktemp("bad-workbooks-rules"))
-    build_warehouse("duckdb", home)
-    return Project("duckdb", home, None)
+    with fresh_sample("duckdb", home):
+        yield Project("duckdb", home, None)
 
 
 @pytest.fixture(autouse=True)
@@ -258,25 +253,45 @@ def two_products_in_one_month(folder):
 
 
 ERRORS = {
-    "a CSV file": (csv_file, "export.csv: not an Excel workbook; import an .xlsx or .xlsm"),
+    "a CSV file": (
+        csv_file,
+        "export.csv: not an Excel workbook; import an .xlsx or .xlsm file (the file's extension "
+        "is '.csv'); nothing changed",
+    ),
     "a text file named .xlsx": (text_named_xlsx, f"export.xlsx: {NOT_A_ZIP}"),
     "a PDF named .xlsx": (pdf_named_xlsx, f"report.xlsx: {NOT_A_ZIP}"),
     "an empty file": (empty_file, f"empty.xlsx: {NOT_A_ZIP}"),
     "a password-protected workbook": (password_protected, f"protected.xlsx: {NOT_A_ZIP}"),
-    "an old .xls workbook": (legacy_xls, "old.xls: not an Excel workbook; import an .xlsx"),
-    "a truncated file": (truncated, f"truncated.xlsx: {UNREADABLE}"),
-    "a zip that is no workbook": (zip_not_a_workbook, f"archive.xlsx: {UNREADABLE}"),
-    "a damaged sheet": (damaged_sheet_xml, "damaged.xlsx: "),
+    "an old .xls workbook": (
+        legacy_xls,
+        "old.xls: not an Excel workbook; import an .xlsx or .xlsm file (the file's extension is "
+        "'.xls'); nothing changed",
+    ),
+    "a truncated file": (
+        truncated,
+        f"truncated.xlsx: {UNREADABLE}invalid Zip archive: Could not find EOCD; nothing changed",
+    ),
+    "a zip that is no workbook": (
+        zip_not_a_workbook,
+        f"archive.xlsx: {UNREADABLE}File not found '_rels/.rels'; nothing changed",
+    ),
+    "a damaged sheet": (
+        damaged_sheet_xml,
+        f'damaged.xlsx: {UNREADABLE}syntax error: attribute value not closed: `"` not found '
+        "before end of input; nothing changed",
+    ),
     "no file": (no_such_file, "<folder>/nowhere.xlsx: no such file; nothing changed"),
     "no expected sheet": (
         blank_workbook,
         "blank.xlsx: no sheet 'Customers' and no sheet 'External interactions' and no sheet "
-        "'Products of discussion' (sheets found: 'Sheet')",
+        "'Products of discussion' (sheets found: 'Sheet'); sheet names are matched ignoring "
+        "case, surrounding spaces, and spaces versus underscores; nothing changed",
     ),
     "a missing sheet": (
         missing_sheet,
         "book.xlsx: no sheet 'Products of discussion' (sheets found: 'Customers', "
-        "'External interactions')",
+        "'External interactions'); sheet names are matched ignoring case, surrounding spaces, "
+        "and spaces versus underscores; nothing changed",
     ),
     "a missing column": (
         missing_column,
@@ -285,15 +300,18 @@ ERRORS = {
     ),
     "a sheet without a header": (
         empty_sheet,
-        "sheet 'Customers' is empty: it needs a header row ('Customer_Id', 'Occupation', 'Type')",
+        "sheet 'Customers' is empty: it needs a header row ('Customer_Id', 'Occupation', "
+        "'Type'); nothing changed",
     ),
     "merged header cells": (
         merged_header,
-        "sheet 'Customers': header cells C1:D1 are merged; unmerge them",
+        "sheet 'Customers': header cells C1:D1 are merged; unmerge them so that every column "
+        "has its own header cell; nothing changed",
     ),
     "data under no header": (
         data_without_header,
-        "sheet 'Customers': column D has data (cell D2) but an empty header cell (D1)",
+        "sheet 'Customers': column D has data (cell D2) but an empty header cell (D1): give the "
+        "column a header, or delete it; nothing changed",
     ),
 }
 # Found by a dbt test, after the workbook was read: the build runs (DuckDB here; the import's
@@ -316,16 +334,21 @@ def test_a_malformed_workbook_is_a_clear_error_and_changes_nothing(project, tmp_
 def test_a_workbook_failing_a_data_test_is_a_clear_error_and_changes_nothing(
     duckdb_project, tmp_path, capsys, case
 ):
-    assert_refused(duckdb_project, tmp_path, capsys, *BUILD_ERRORS[case])
+    assert_refused(duckdb_project, tmp_path, capsys, *BUILD_ERRORS[case], whole=False)
 
 
-def assert_refused(project, tmp_path, capsys, make, message):
+def assert_refused(project, tmp_path, capsys, make, message, whole=True):
+    """The import of make(tmp_path) refused with `message` (the whole of stderr, or with
+    whole=False its start: dbt's own account follows), and nothing changed."""
     path = make(tmp_path)
     before = project.served()
     code, out, err = project.run_import(path, capsys)
     assert code == 1
-    message = message.replace("<folder>", str(tmp_path))
-    assert err.startswith(f"interactions import: {message}"), err
+    message = "interactions import: " + message.replace("<folder>", str(tmp_path))
+    if whole:
+        assert err == message + "\n"
+    else:
+        assert err.startswith(message), err
     assert "Traceback" not in err + out
     assert project.served() == before  # no new version folder, the same history
     leftovers = sorted(
@@ -570,7 +593,11 @@ def test_a_workbook_without_interactions_is_refused(duckdb_project, tmp_path, ca
     before = duckdb_project.served()
     # --allow-shrink: a refusal must be the import's own, not the shrink guard's.
     code, _, err = duckdb_project.run_import(no_interactions(tmp_path), capsys, "--allow-shrink")
-    assert code == 1 and err.startswith("interactions import: ")
+    assert (code, err) == (
+        1,
+        "interactions import: sheet 'External interactions' has no data rows: an export without "
+        "interactions would replace the served data with nothing; nothing changed\n",
+    )
     assert duckdb_project.served() == before
 
 
@@ -588,14 +615,20 @@ def test_far_dates_are_quarantined_as_out_of_range(duckdb_project, tmp_path, cap
 
 def test_leftover_folders_are_cleaned(duckdb_project, tmp_path, capsys):
     """No import, failed or not, leaves its temporary seeds behind: the warehouse folder holds
-    only the version store, and the store only the kept versions' folders. Self-contained: a
-    refused import and a successful one run here first."""
+    only the live file and the version store, and the store only the kept versions' folders.
+    Self-contained: an import refused when read, one refused by a data test once built, and a
+    successful one run here first."""
     code, _, _ = duckdb_project.run_import(no_interactions(tmp_path), capsys, "--allow-shrink")
+    assert code == 1
+    code, _, _ = duckdb_project.run_import(two_products_in_one_month(tmp_path), capsys)
     assert code == 1
     code, _, err = duckdb_project.run_import(far_dates(tmp_path), capsys, "--allow-shrink")
     assert code == 0, err
-    assert [p.name for p in (duckdb_project.home / "warehouse").iterdir() if p.is_dir()] == [
-        "versions"
+    # Every entry, files too (a DuckDB file being built is one).
+    assert sorted(p.name for p in (duckdb_project.home / "warehouse").iterdir()) == [
+        ".build.lock",
+        "interactions.duckdb",
+        "versions",
     ]
     store = duckdb_project.store()
     assert sorted(p.name for p in store.root.iterdir()) == sorted(map(str, store.numbers()))

@@ -29,7 +29,7 @@ import pytest
 from api import cache as cache_module
 from tests.load import ApiServer
 from tests.test_rebuild_under_load import run_interactions
-from tests.warehouses import build_warehouse, copy_project, postgres_database
+from tests.warehouses import copy_project, fresh_sample
 
 SAMPLE = {
     1: {"Email": 1, "Call": 0, "Bird": 0},
@@ -294,15 +294,17 @@ def serve_rebuild_and_check(environ, home, tmp_path, next_request_exact):
 
 def test_duckdb_first_request_after_a_build_gets_the_new_answer(tmp_path):
     home = copy_project(tmp_path / "project")
-    settings, _ = build_warehouse("duckdb", home)
-    environ = {"WAREHOUSE": "duckdb", "DUCKDB_PATH": str(settings.duckdb_path)}
+    with fresh_sample("duckdb", home):
+        environ = {
+            "WAREHOUSE": "duckdb",
+            "DUCKDB_PATH": str(home / "warehouse/interactions.duckdb"),
+        }
     serve_rebuild_and_check(environ, home, tmp_path, next_request_exact=True)
 
 
 def test_postgres_new_answer_within_a_notification_of_the_build(tmp_path):
-    with postgres_database() as dbname:
-        home = copy_project(tmp_path / "project")
-        build_warehouse("postgres", home)
+    home = copy_project(tmp_path / "project")
+    with fresh_sample("postgres", home) as dbname:
         environ = {"WAREHOUSE": "postgres", "PGDATABASE": dbname}
         serve_rebuild_and_check(environ, home, tmp_path, next_request_exact=False)
 

@@ -31,7 +31,13 @@ from interactions.importer import date_formats
 from interactions.seed_files import seed_path, write_seed
 from interactions.workbook import open_workbook
 from tests import messy_workbook
-from tests.test_spark import read_postgres_marts, read_spark_marts, require_spark, spark_build
+from tests.test_spark import (
+    BUILD_SECONDS,
+    read_postgres_marts,
+    read_spark_marts,
+    require_spark,
+    spark_build,
+)
 from tests.warehouses import copy_project, postgres_database
 
 pytestmark = pytest.mark.spark  # make test-fast leaves these out
@@ -149,7 +155,7 @@ def run_cli(home: Path, environ: dict, *argv) -> subprocess.Popen:
 
 
 def finished(process: subprocess.Popen, home: Path) -> str:
-    process.wait()
+    process.wait(timeout=BUILD_SECONDS)
     output = (home / "cli.log").read_text()
     assert process.returncode == 0, output[-5000:]
     return output
@@ -196,7 +202,7 @@ def engines(tmp_path_factory):
             for process, _ in importing:
                 if process.poll() is None:
                     process.kill()
-                    process.wait()
+                    process.wait(timeout=30)
     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -41,9 +41,14 @@ MAKE_VARIABLES = {"MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"}
 
 
 def test_make_test_checks_its_needs_before_anything_else():
-    """`make test` and `make test-fast` first run scripts/check_test_needs.py (dry run:
-    nothing is executed), before lint and pytest."""
-    for target, needs in (("test", "postgres spark browser"), ("test-fast", "postgres browser")):
+    """`make test`, `make test-scale` and `make test-fast` first run
+    scripts/check_test_needs.py (dry run: nothing is executed), before lint and pytest, each
+    with the marks that pick its tests."""
+    for target, needs, marks in (
+        ("test", "postgres spark browser", '-m "not scale"'),
+        ("test-scale", "postgres spark", "-m scale"),
+        ("test-fast", "postgres", '-m "not spark and not scale and not stress and not browser"'),
+    ):
         # Under `make test` itself, MAKELEVEL and MAKEFLAGS would make this make print its
         # directory first: it runs as a top-level make.
         environ = {k: v for k, v in os.environ.items() if k not in MAKE_VARIABLES}
@@ -57,7 +62,20 @@ def test_make_test_checks_its_needs_before_anything_else():
         ).stdout.splitlines()
         assert planned[0].endswith(f"scripts/check_test_needs.py {needs}")
         later = "\n".join(planned[1:])
-        assert "sqlfluff" in later and "pytest" in later
+        assert ("sqlfluff" in later) == (target != "test-scale")
+        [pytest_line] = [line for line in planned if "bin/pytest" in line]
+        assert f"bin/pytest {marks} " in pytest_line
+
+
+def test_ci_runs_the_readme_test_command_then_the_scale_proofs():
+    """.ci/run is the README's command and nothing else of its own: the set-up (apt, the
+    PostgreSQL cluster) is make test's own (scripts/check_test_needs.py)."""
+    commands = [
+        line
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "set ", "cd ", "export "))
+    ]
+    assert commands == ["make test", "make test-scale"]
 
 
 def test_without_postgres_the_check_fails_at_once_unless_skipped():

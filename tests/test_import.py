@@ -32,7 +32,12 @@ from tests.test_import_workbook import (
     make_workbook,
     sample_sheets,
 )
-from tests.warehouses import build_warehouse, copy_project, fetch_all, postgres_database
+from tests.warehouses import (
+    copy_project,
+    fetch_all,
+    fresh_sample,
+    postgres_database,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,13 +122,8 @@ class Project:
 def project(request, tmp_path_factory):
     warehouse = request.param
     home = copy_project(tmp_path_factory.mktemp(f"import-{warehouse}"))
-    if warehouse == "postgres":
-        with postgres_database() as database:
-            build_warehouse(warehouse, home)
-            yield Project(warehouse, home, database)
-    else:
-        build_warehouse(warehouse, home)
-        yield Project(warehouse, home, None)
+    with fresh_sample(warehouse, home) as database:
+        yield Project(warehouse, home, database)
 
 
 def summary_without_timing(output: str) -> str:

@@ -28,6 +28,8 @@ import pytest
 from tests.load import ApiServer, Load, port_below_ephemeral_range
 from tests.warehouses import build_warehouse, copy_project, opted_out, unavailable
 
+pytestmark = pytest.mark.stress  # outages: make test-fast leaves these out
+
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 UNAVAILABLE = {
     "error": {"status": 503, "message": "the warehouse is unavailable; try again shortly"}

@@ -33,7 +33,9 @@ from interactions import versions
 from interactions.build import swap_postgres_schemas
 from tests.load import ApiServer, Load
 from tests.test_import_workbook import export_seeds
-from tests.warehouses import build_warehouse, copy_project, postgres_database
+from tests.warehouses import copy_project, fresh_sample
+
+pytestmark = pytest.mark.stress  # load: make test-fast leaves these out
 
 # Answers that join several marts: each must come from one build.
 PATHS = [
@@ -184,8 +186,12 @@ def assert_no_query_was_retried(log: Path):
 
 def test_duckdb_build_and_import_under_load(tmp_path):
     home = copy_project(tmp_path / "project")
-    settings, _ = build_warehouse("duckdb", home)
-    environ = {"WAREHOUSE": "duckdb", "DUCKDB_PATH": str(settings.duckdb_path)}
+    with fresh_sample("duckdb", home):
+        environ = {
+            "WAREHOUSE": "duckdb",
+            "DUCKDB_PATH": str(home / "warehouse/interactions.duckdb"),
+        }
+    settings = settings_module.load({**environ, "INTERACTIONS_HOME": str(home)})
     rebuild_and_import_under_load(environ, home, tmp_path)
     # The build, the import and the rollback left no file behind but the live warehouse and
     # the version store, which holds the two kept versions and nothing else.
@@ -200,9 +206,8 @@ def test_duckdb_build_and_import_under_load(tmp_path):
 
 
 def test_postgres_build_and_import_under_load(tmp_path):
-    with postgres_database() as dbname:
-        home = copy_project(tmp_path / "project")
-        build_warehouse("postgres", home)
+    home = copy_project(tmp_path / "project")
+    with fresh_sample("postgres", home) as dbname:
         rebuild_and_import_under_load(
             {"WAREHOUSE": "postgres", "PGDATABASE": dbname}, home, tmp_path
         )
@@ -268,9 +273,8 @@ def test_postgres_schema_swaps_under_load_fail_no_request_and_never_mix(tmp_path
     """The swap takes every live mart's lock before it renames: a reader is never cancelled
     (deadlock) and never reads marts of two builds in one answer (data quality reads three).
     40 swaps under a load without pauses."""
-    with postgres_database() as dbname:
-        home = copy_project(tmp_path / "project")
-        build_warehouse("postgres", home)
+    home = copy_project(tmp_path / "project")
+    with fresh_sample("postgres", home) as dbname:
         server = ApiServer({"WAREHOUSE": "postgres", "PGDATABASE": dbname}, tmp_path / "g.log")
         try:
             paths = [

@@ -651,3 +651,38 @@ def test_the_role_script_can_run_twice_at_once(tmp_path):
     finally:
         with psycopg.connect(dbname="postgres", autocommit=True) as connection:
             connection.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
+
+
+# The security headers, written out here (not read from api/website.py): a change to any of
+# them must be made on purpose, in both places.
+PINNED_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+@pytest.mark.parametrize("sample_warehouse", ["duckdb"], indirect=True)
+@pytest.mark.parametrize(
+    ("url", "media_type"),
+    [
+        ("/api/v1/interactions/1", "application/json"),
+        ("/", "text/html; charset=utf-8"),
+        ("/static/app.js", "text/javascript; charset=utf-8"),
+        ("/api/v1/interactions/1/topics?format=csv", "text/csv; charset=utf-8"),
+        (
+            "/api/v1/interactions/1/topics?format=xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    ],
+)
+def test_every_kind_of_answer_carries_the_exact_security_headers(sample, client, url, media_type):
+    with client.get(url) as response:  # a static file's answer holds the file open
+        assert (response.status_code, response.content_type) == (200, media_type)
+        assert {name: response.headers.get(name) for name in PINNED_HEADERS} == PINNED_HEADERS

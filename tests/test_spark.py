@@ -1,7 +1,7 @@
 """The same dbt project on Apache Spark (WAREHOUSE=spark, an in-process PySpark): the sample
-seeds give the sample answers, and a generated workbook of 100,000+ interactions, bulk-loaded
-by Spark's CSV reader, gives marts equal to PostgreSQL's row for row. Without PySpark or Java
-these tests skip, except with CI=true, where they fail."""
+seeds give the sample answers, and (make test-scale: the scale mark) a generated workbook of
+100,000+ interactions, bulk-loaded by Spark's CSV reader, gives marts equal to PostgreSQL's row
+for row. Without PySpark or Java these tests skip, except with CI=true, where they fail."""
 
 import csv
 import importlib.util
@@ -60,6 +60,7 @@ MARTS = [
 # Differs between any two builds: the time the build finished.
 BUILD_TIME_COLUMNS = {"build_info": ["built_at"]}
 GENERATED_INTERACTIONS = 100_000
+BUILD_SECONDS = 1200  # a build on Spark that takes longer has hung
 
 
 def require_spark():
@@ -182,8 +183,8 @@ class CliBuild:
             )
 
     def output(self) -> str:
-        """Wait for the build; its output (dbt's log) when it passed."""
-        self.process.wait()
+        """Wait for the build (at most BUILD_SECONDS); its output (dbt's log) when it passed."""
+        self.process.wait(timeout=BUILD_SECONDS)
         output = self.log.read_text()
         assert self.process.returncode == 0, output[-5000:]
         assert f"build: the {self.settings.warehouse} marts are live" in output
@@ -192,7 +193,7 @@ class CliBuild:
     def stop(self):
         if self.process.poll() is None:
             self.process.kill()
-            self.process.wait()
+            self.process.wait(timeout=30)
 
 
 def spark_build(home):
@@ -201,16 +202,25 @@ def spark_build(home):
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
-    """Every build of this module, started at once: the sample seeds on Spark, and the
-    generated workbook on Spark and (when PostgreSQL is reachable) on PostgreSQL, from the
-    same seed files. Yields (builds, the rows written per generated sheet, PostgreSQL's
-    database name or None)."""
+def sample_build(tmp_path_factory):
+    """The sample seeds' `interactions build` on Spark, started."""
     require_spark()
-    sample_home = copy_project(tmp_path_factory.mktemp("sample-spark"))
+    started = spark_build(copy_project(tmp_path_factory.mktemp("sample-spark")))
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="module")
+def generated_builds(tmp_path_factory):
+    """The generated workbook's builds (make test-scale), started at once: on Spark and (when
+    PostgreSQL is reachable) on PostgreSQL, from the same seed files. Yields (builds, the rows
+    written per generated sheet, PostgreSQL's database name or None)."""
+    require_spark()
     generated_home = copy_project(tmp_path_factory.mktemp("generated-spark"))
     written = generate_workbook(generated_home / "seeds")
-    started = {"sample": spark_build(sample_home), "generated": spark_build(generated_home)}
+    started = {"generated": spark_build(generated_home)}
     with ExitStack() as postgres:
         dbname = None
         if postgres_available():
@@ -231,10 +241,9 @@ def builds(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def spark_sample(builds):
-    started, _, _ = builds
-    output = started["sample"].output()
-    return output, read_spark_marts(started["sample"].settings)
+def spark_sample(sample_build):
+    output = sample_build.output()
+    return output, read_spark_marts(sample_build.settings)
 
 
 def rows_of(marts, table, *columns):
@@ -425,10 +434,10 @@ def generate_workbook(seeds, interactions=GENERATED_INTERACTIONS, customers=20_0
 
 
 @pytest.fixture(scope="module")
-def generated(builds):
+def generated(generated_builds):
     """The generated workbook built on Spark and, from the same seed files, on PostgreSQL:
     the rows written per sheet, and for each engine a (dbt output, marts) pair."""
-    started, written, dbname = builds
+    started, written, dbname = generated_builds
     if dbname is None:
         require_postgres()  # skips, or with CI=true fails
         pytest.fail("PostgreSQL was unreachable when this module's builds started")
@@ -442,6 +451,8 @@ def generated(builds):
     )
 
 
+@pytest.mark.scale
+@pytest.mark.timeout(2400)  # the first waits for both 100k builds
 @pytest.mark.parametrize("table", MARTS)
 def test_generated_marts_are_the_same_on_spark_and_postgres(generated, table):
     _, (_, spark_marts), (_, postgres_marts) = generated
@@ -471,6 +482,8 @@ def test_generated_marts_are_the_same_on_spark_and_postgres(generated, table):
     assert spark_rows == postgres_rows
 
 
+@pytest.mark.scale
+@pytest.mark.timeout(2400)
 def test_generated_workbook_is_counted_and_reconciled_on_spark(generated):
     written, (spark_output, spark_marts), (postgres_output, _) = generated
     assert written["interactions"] == GENERATED_INTERACTIONS + 1_000
@@ -504,19 +517,18 @@ def test_warehouse_spark_is_a_setting(tmp_path):
     assert settings.spark_warehouse_dir == tmp_path / "warehouse" / "spark" / "live"
 
 
-def test_a_real_dbt_failure_on_spark_keeps_the_live_warehouse(spark_sample, builds):
+def test_a_real_dbt_failure_on_spark_keeps_the_live_warehouse(spark_sample, sample_build):
     """After the sample went live on Spark, a build whose data fails a test (two products in
     one month): exit 1 naming the month, the live link and the folder it points at as they
     were, the same marts, and no half-built folder left."""
-    started, _, _ = builds
-    sample = started["sample"]
+    sample = sample_build
     home = Path(sample.environ["INTERACTIONS_HOME"])
     live = sample.settings.spark_warehouse_dir
     target, before = live.resolve(), read_spark_marts(sample.settings)
     products = home / "seeds" / "raw_products_of_discussion.csv"
     products.write_text("date,product\n10-2019,Sand\n10-2019,Orange\n")
     failed = spark_build(home)
-    failed.process.wait()
+    failed.process.wait(timeout=BUILD_SECONDS)
     output = failed.log.read_text()
     assert failed.process.returncode == 1, output[-3000:]
     assert "ERROR one_product_per_month" in output

@@ -3,12 +3,14 @@ tested on a Spark cluster, published into PostgreSQL as a new version, served by
 
 The cluster (`make spark-up`: a master, two workers of one core, the Thrift server) is
 started once for this module on ports and in a folder of its own, and stopped at its end. A
-generated messy workbook of 100,000 interactions (tests/messy_workbook.py) is imported on
-DuckDB and through the cluster: every mart and every API answer must be the same, and both
-workers' executors must have run the build's tasks. Then, on the same served database: a
-cluster that cannot be reached, a cluster build whose data test fails, a publish that cannot
-reach PostgreSQL and an import killed while publishing each leave the served version as it
-was, and the next import goes live.
+generated messy workbook (tests/messy_workbook.py) is imported on DuckDB and through the
+cluster: every mart and every API answer must be the same, and both workers' executors must
+have run the build's tasks (a build's statements, not its rows, make them). `make test` does
+this with 2,000 interactions (CLUSTER_IMPORT_ROWS), `make test-scale` with 100,000 too (the
+scale mark). Then, on the small import's served database: a cluster that cannot be reached, a
+cluster build whose data test fails, a publish that cannot reach PostgreSQL and an import
+killed while the cluster's JDBC insert runs each leave the served version as it was, and the
+next import goes live.
 """
 
 import os
@@ -34,13 +36,16 @@ from tests.test_engines_agree import (
     read_duckdb_marts,
     served,
 )
-from tests.test_spark import read_postgres_marts, require_spark
+from tests.test_spark import BUILD_SECONDS, read_postgres_marts, require_spark
 from tests.test_spark_cluster import cluster_environment, fetch_json, make
 from tests.warehouses import postgres_database
 
 pytestmark = pytest.mark.spark
 
-ROWS = int(os.environ.get("CLUSTER_IMPORT_ROWS", "100000"))
+ROWS = int(os.environ.get("CLUSTER_IMPORT_ROWS", "2000"))
+SCALE_ROWS = 100_000
+# The first test of the 100k import waits for both imports (about 10 minutes, idle).
+SIZES = [ROWS, pytest.param(SCALE_ROWS, marks=[pytest.mark.scale, pytest.mark.timeout(2400)])]
 SEED = 17
 # The cluster's JDBC connection carries the password; no log may (trust auth ignores it).
 SECRET = f"cluster-secret-{secrets.token_hex(8)}"
@@ -74,7 +79,7 @@ def interactions(home: Path, environ: dict, *argv, pause_at=None) -> subprocess.
 
 
 def finished(process: subprocess.Popen) -> tuple[int, str]:
-    output, _ = process.communicate(timeout=1800)
+    output, _ = process.communicate(timeout=BUILD_SECONDS)
     return process.returncode, output
 
 
@@ -125,13 +130,14 @@ def leftovers(dbname: str, environ: dict) -> dict:
     return {"postgres": schemas, "cluster": databases, "landing": folders}
 
 
-@pytest.fixture(scope="module")
-def imported(cluster, tmp_path_factory):
-    """The generated workbook imported on DuckDB and through the cluster (into a database of
-    its own): (workbook, {engine: marts}, {engine: API environment}, cluster import output,
-    PostgreSQL database, the cluster project's home)."""
-    folder = tmp_path_factory.mktemp("cluster-import")
-    workbook = messy_workbook.generate(folder / f"messy-{ROWS}.xlsx", SEED, ROWS)
+@pytest.fixture(scope="module", params=SIZES)
+def imported(cluster, tmp_path_factory, request):
+    """The generated workbook of request.param interactions imported on DuckDB and through
+    the cluster (into a database of its own): (workbook, {engine: marts}, {engine: API
+    environment}, cluster import output, PostgreSQL database, the cluster project's home)."""
+    rows = request.param
+    folder = tmp_path_factory.mktemp(f"cluster-import-{rows}")
+    workbook = messy_workbook.generate(folder / f"messy-{rows}.xlsx", SEED, rows)
     duckdb_home = project_copy(folder / "duckdb")
     duckdb_path = duckdb_home / "warehouse" / "interactions.duckdb"
     duckdb_environ = {"WAREHOUSE": "duckdb", "DUCKDB_PATH": str(duckdb_path)}
@@ -149,12 +155,12 @@ def imported(cluster, tmp_path_factory):
             "duckdb": duckdb_environ,
             "cluster": {"WAREHOUSE": "postgres", "PGDATABASE": dbname},
         }
-        yield workbook, marts, environs, output, dbname, home, environ
+        yield workbook, marts, environs, output, dbname, home, environ, rows
 
 
 @pytest.mark.parametrize("table", MARTS)
 def test_every_mart_published_from_the_cluster_is_the_one_duckdb_builds(imported, table):
-    workbook, marts, _, _, _, _, _ = imported
+    workbook, marts, _, _, _, _, _, _ = imported
     columns, expected = comparable(marts["duckdb"], table)
     cluster_columns, rows = comparable(marts["cluster"], table)
     assert cluster_columns == columns
@@ -181,7 +187,7 @@ def served_answers(environ: dict, marts: dict) -> dict:
 
 
 def test_every_answer_served_from_the_cluster_build_is_the_duckdb_one(imported):
-    workbook, marts, environs, output, dbname, _, _ = imported
+    workbook, marts, environs, output, dbname, _, _, rows = imported
     assert (
         f"Imported {workbook.path.name} into the spark_cluster warehouse (built on the Spark "
         "cluster, served by PostgreSQL): version 1 is live."
@@ -190,7 +196,7 @@ def test_every_answer_served_from_the_cluster_build_is_the_duckdb_one(imported):
     duckdb_answers = served_answers(environs["duckdb"], marts["duckdb"])
     cluster_answers = served_answers(environs["cluster"], marts["cluster"])
     assert sorted(duckdb_answers) == sorted(cluster_answers)
-    assert len(duckdb_answers) > ROWS // 10  # every customer's answers, and an unknown one's
+    assert len(duckdb_answers) > rows // 10  # every customer's answers, and an unknown one's
     different = [url for url in duckdb_answers if duckdb_answers[url] != cluster_answers[url]]
     assert different == [], [
         (url, duckdb_answers[url], cluster_answers[url]) for url in different[:5]
@@ -198,7 +204,7 @@ def test_every_answer_served_from_the_cluster_build_is_the_duckdb_one(imported):
 
 
 def test_both_workers_ran_the_build_and_no_log_holds_the_password(cluster, imported):
-    _, _, _, output, _, home, _ = imported
+    _, _, _, output, _, home, _, _ = imported
     thrift_status = f"http://127.0.0.1:{cluster['SPARK_THRIFT_UI_PORT']}/api/v1/applications"
     [application] = fetch_json(thrift_status)
     executors = fetch_json(f"{thrift_status}/{application['id']}/executors")
@@ -217,11 +223,20 @@ def test_both_workers_ran_the_build_and_no_log_holds_the_password(cluster, impor
     assert len(searched) > 10
 
 
+# The failures need a served version, not its size: the small import's.
+@pytest.mark.parametrize("imported", [ROWS], indirect=True)
 def test_a_failing_cluster_build_leaves_the_served_version_as_it_was(imported, tmp_path):
-    _, _, _, _, dbname, home, environ = imported
+    _, _, _, _, dbname, home, environ, rows = imported
     served = fingerprint(dbname)
-    assert len(served) > 15 and served["fct_interactions"][0] > ROWS // 2
+    assert len(served) > 15 and served["fct_interactions"][0] > rows // 2
     small = messy_workbook.generate(tmp_path / "small.xlsx", SEED + 1, 2000)
+
+    def unchanged():
+        """After each failure: the same version served, the same rows, nothing left."""
+        assert live_version(dbname) == 1
+        assert fingerprint(dbname) == served
+        assert leftovers(dbname, environ) == {"postgres": [], "cluster": [], "landing": []}
+
     # No cluster to reach: a clear error before anything starts.
     unreachable = {**environ, "SPARK_THRIFT_PORT": str(port_below_ephemeral_range())}
     code, output = finished(interactions(home, unreachable, "import", str(small.path)))
@@ -230,6 +245,7 @@ def test_a_failing_cluster_build_leaves_the_served_version_as_it_was(imported, t
         f"the Spark cluster's Thrift server at 127.0.0.1:{unreachable['SPARK_THRIFT_PORT']} "
         "cannot be reached" in output
     ), output[-3000:]
+    unchanged()
     # A data test that fails on the cluster: dbt's own account, nothing published.
     failing = home / "dbt_project" / "tests" / "cluster_failure.sql"
     failing.write_text("select 1 as always_fails\n")
@@ -240,6 +256,7 @@ def test_a_failing_cluster_build_leaves_the_served_version_as_it_was(imported, t
     assert code == 1
     assert "dbt build failed (exit 1); the live data is unchanged" in output, output[-3000:]
     assert "cluster_failure" in output
+    unchanged()
     # A publish whose rows cannot reach PostgreSQL from the executors: the error says so.
     closed = port_below_ephemeral_range()
     unpublished = {**environ, "SPARK_POSTGRES_URL": f"jdbc:postgresql://127.0.0.1:{closed}/x"}
@@ -250,31 +267,56 @@ def test_a_failing_cluster_build_leaves_the_served_version_as_it_was(imported, t
     ) in output, output[-3000:]
     assert f"127.0.0.1:{closed} refused" in output
     assert output.rstrip().endswith("; the live data is unchanged")
-    assert live_version(dbname) == 1
-    assert fingerprint(dbname) == served
-    assert leftovers(dbname, environ) == {"postgres": [], "cluster": [], "landing": []}
+    unchanged()
 
 
+@pytest.mark.parametrize("imported", [ROWS], indirect=True)
 def test_an_import_killed_while_publishing_changes_nothing_and_the_next_goes_live(
     imported, tmp_path
 ):
-    _, _, _, _, dbname, home, environ = imported
+    """Killed while the cluster's JDBC insert into PostgreSQL runs: the import pauses once
+    PostgreSQL's __next tables are defined (pause point "fill"), the test locks them (SHARE:
+    an insert waits), lets the import go on, sees the cluster's insert waiting in
+    pg_stat_activity, and SIGKILLs the import there."""
+    _, _, _, _, dbname, home, environ, _ = imported
     served = fingerprint(dbname)
     small = messy_workbook.generate(tmp_path / "small.xlsx", SEED + 1, 2000)
-    process = interactions(home, environ, "import", str(small.path), pause_at="publish")
+    go_on = tmp_path / "go-on"
+    process = interactions(
+        home,
+        {**environ, "INTERACTIONS_PAUSE_UNTIL": str(go_on)},
+        "import",
+        str(small.path),
+        pause_at="fill",
+    )
     for line in process.stdout:
-        if line.startswith("paused at publish"):
+        if line.startswith("paused at fill"):
             break
     else:
-        pytest.fail(f"the import ended before publishing (exit {process.wait()})")
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    process.stdout.close()
+        pytest.fail(f"the import ended before filling (exit {process.wait(timeout=60)})")
+    with psycopg.connect(dbname=dbname) as locking:
+        tables = [
+            sql.Identifier("marts__next", name)
+            for (name,) in locking.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts__next' and table_type = 'BASE TABLE'"
+            )
+        ]
+        assert len(tables) > 15
+        locking.execute(sql.SQL("lock table {} in share mode").format(sql.SQL(", ").join(tables)))
+        go_on.touch()
+        inserting = wait_for_insert(dbname, "marts__next", seconds=120)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        process.stdout.close()
+        assert inserting, "no JDBC insert into marts__next was waiting"
+        locking.rollback()  # the cluster's insert, orphaned, goes on or is cancelled
     time.sleep(1)  # the dbt children die with it (PR_SET_PDEATHSIG)
     assert live_version(dbname) == 1
     assert fingerprint(dbname) == served
     left = leftovers(dbname, environ)
     assert left["cluster"] == ["marts__next", "raw__next", "staging__next"], left
+    assert sorted(left["postgres"]) == ["marts__next", "raw__next", "staging__next"], left
     code, output = finished(
         interactions(home, environ, "import", "--allow-shrink", str(small.path))
     )
@@ -282,3 +324,19 @@ def test_an_import_killed_while_publishing_changes_nothing_and_the_next_goes_liv
     assert "version 2 is live" in output
     assert live_version(dbname) == 2
     assert leftovers(dbname, environ) == {"postgres": [], "cluster": [], "landing": []}
+
+
+def wait_for_insert(dbname: str, schema: str, seconds: float) -> bool:
+    """An INSERT into a table of `schema` waiting on a lock (the cluster's JDBC writer)."""
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(dbname=dbname, autocommit=True) as watching:
+        while time.monotonic() < deadline:
+            waiting = watching.execute(
+                "select count(*) from pg_stat_activity where datname = %s"
+                " and wait_event_type = 'Lock' and query ilike %s",
+                (dbname, f"insert into {schema}.%"),
+            ).fetchone()[0]
+            if waiting:
+                return True
+            time.sleep(0.2)
+    return False

@@ -23,7 +23,7 @@ import pytest
 
 from interactions import versions
 from interactions.settings import load as load_settings
-from tests.warehouses import build_warehouse, copy_project, postgres_database
+from tests.warehouses import copy_project, fresh_sample
 
 PATHS = [
     "/api/v1/interactions/1",
@@ -189,13 +189,8 @@ def warehouse(request, tmp_path, monkeypatch):
     monkeypatch.delenv("IMPORT_KEEP_VERSIONS", raising=False)
     monkeypatch.delenv("VERSIONS_DIR", raising=False)
     home = copy_project(tmp_path / "project")
-    if request.param == "postgres":
-        with postgres_database() as dbname:
-            build_warehouse("postgres", home)
-            yield Warehouse("postgres", home, dbname)
-    else:
-        build_warehouse("duckdb", home)
-        yield Warehouse("duckdb", home, None)
+    with fresh_sample(request.param, home) as dbname:
+        yield Warehouse(request.param, home, dbname)
 
 
 def sha256(path: Path) -> str:
@@ -426,8 +421,8 @@ def test_a_plain_dbt_build_never_changes_what_is_served(warehouse):
 
 def test_retention_keeps_the_newest_versions(tmp_path, monkeypatch):
     home = copy_project(tmp_path / "project")
-    build_warehouse("duckdb", home)
-    project = Warehouse("duckdb", home, None)
+    with fresh_sample("duckdb", home):
+        project = Warehouse("duckdb", home, None)
     a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
     b = workbook(tmp_path / "B.xlsx", CUSTOMERS_B, INTERACTIONS_B, PRODUCTS)
     project.ok("import", str(a))
@@ -463,8 +458,8 @@ def test_a_version_live_but_not_yet_kept_is_kept_by_the_next_command(tmp_path, m
     from interactions import cli
 
     home = copy_project(tmp_path / "project")
-    build_warehouse("duckdb", home)
-    project = Warehouse("duckdb", home, None)
+    with fresh_sample("duckdb", home):
+        project = Warehouse("duckdb", home, None)
     a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
 
     def full_disk(self, number):

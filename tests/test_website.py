@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from interactions import settings as settings_module
 from tests.load import listening_port
-from tests.warehouses import build_warehouse, copy_project, opted_out, unavailable
+from tests.warehouses import copy_project, fresh_sample, opted_out, unavailable
+
+pytestmark = pytest.mark.browser  # Chromium: make test-fast leaves these out
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "website"
@@ -73,7 +76,8 @@ class Server:
 @pytest.fixture(scope="module")
 def warehouse_file(tmp_path_factory):
     home = copy_project(tmp_path_factory.mktemp("website"))
-    settings, _ = build_warehouse("duckdb", home)
+    with fresh_sample("duckdb", home):
+        settings = settings_module.load({"WAREHOUSE": "duckdb", "INTERACTIONS_HOME": str(home)})
     return settings.duckdb_path
 
 

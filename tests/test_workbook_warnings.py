@@ -23,7 +23,7 @@ from tests.test_import_workbook import (
     sample_sheets,
     with_cached_values,
 )
-from tests.warehouses import build_warehouse, copy_project
+from tests.warehouses import copy_project, fresh_sample
 
 EMAIL = [datetime.datetime(2019, 10, 4, 9, 0), "Email", 1]
 SMALL_CHUNKS = 37  # bytes: every row and cell is cut across chunks
@@ -228,8 +228,8 @@ def test_the_scan_reads_what_other_writers_write(chunk_bytes):
 @pytest.fixture(scope="module")
 def duckdb_project(tmp_path_factory):
     home = copy_project(tmp_path_factory.mktemp("workbook-warnings"))
-    build_warehouse("duckdb", home)
-    return Project("duckdb", home, None)
+    with fresh_sample("duckdb", home):
+        yield Project("duckdb", home, None)
 
 
 def test_an_import_reports_the_warnings_and_goes_live(duckdb_project, tmp_path, capsys):

@@ -5,6 +5,7 @@ fails the test instead of skipping it."""
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,22 +83,108 @@ def create_api_role():
     )
 
 
-@contextmanager
-def postgres_database(prefix="interactions_test"):
-    """A new, empty database; PGDATABASE points at it inside the block; dropped after."""
+def create_database(prefix: str, template: str | None = None) -> str:
+    """A new database (a copy of `template`, or empty), with the API's role; its name."""
     require_postgres()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    statement = sql.SQL("create database {}").format(sql.Identifier(name))
+    if template:
+        statement += sql.SQL(" template {}").format(sql.Identifier(template))
     with psycopg.connect(dbname="postgres", autocommit=True) as connection:
-        connection.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        connection.execute(statement)
     create_api_role()
+    return name
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(dbname="postgres", autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
+
+
+@contextmanager
+def postgres_database(prefix="interactions_test", template=None):
+    """A new database, empty or a copy of `template`; PGDATABASE points at it inside the
+    block; dropped after."""
+    name = create_database(prefix, template)
     try:
         with mock.patch.dict(os.environ, {"PGDATABASE": name}):
             yield name
     finally:
-        with psycopg.connect(dbname="postgres", autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-            )
+        drop_database(name)
+
+
+class SampleTemplates:
+    """The sample seeds built once per session and warehouse by `interactions build` (version
+    1 live), copied for each test that needs a fresh one (fresh_sample): the DuckDB file and
+    its version store; on PostgreSQL a database made from the built one (CREATE DATABASE ...
+    TEMPLATE: nothing else ever connects to it) and its version store, renamed for the new
+    database. A copy is what a build of the sample gives; tests of the build itself build."""
+
+    def __init__(self):
+        self.folder: Path | None = None
+        self.built: dict[str, tuple[Path, str | None]] = {}
+
+    def template(self, warehouse: str) -> tuple[Path, str | None]:
+        if warehouse not in self.built:
+            if self.folder is None:
+                self.folder = Path(tempfile.mkdtemp(prefix="interactions-sample-templates-"))
+            home = copy_project(self.folder / warehouse)
+            database = None
+            with mock.patch.dict(os.environ):
+                os.environ.pop("VERSIONS_DIR", None)  # the store goes in the copied folder
+                if warehouse == "postgres":
+                    database = create_database("interactions_template")
+                    self.built[warehouse] = (home, database)  # dropped by remove() if it fails
+                    os.environ["PGDATABASE"] = database
+                build_warehouse(warehouse, home)
+            self.built[warehouse] = (home, database)
+        return self.built[warehouse]
+
+    def copy_into(self, warehouse: str, home: Path, database: str | None) -> None:
+        """The built sample's warehouse folder (DuckDB file, version store) into `home`, for
+        `database` on PostgreSQL."""
+        template_home, template_database = self.template(warehouse)
+        shutil.copytree(
+            template_home / "warehouse",
+            home / "warehouse",
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns(".build.lock"),
+        )
+        if database:
+            stores = home / "warehouse" / "versions"
+            [store] = stores.glob(f"postgres-{template_database}@*")
+            store.rename(stores / store.name.replace(template_database, database, 1))
+
+    def remove(self) -> None:
+        for _, database in self.built.values():
+            if database:
+                drop_database(database)
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        self.built.clear()
+        self.folder = None
+
+
+SAMPLE_TEMPLATES = SampleTemplates()  # removed at the session's end (conftest.py)
+
+
+@contextmanager
+def fresh_sample(warehouse: str, home: Path):
+    """`home` (a copy_project) with the sample live as version 1 on `warehouse`, as
+    build_warehouse would leave it, copied from the session's build (SampleTemplates); on
+    PostgreSQL a database of its own, PGDATABASE pointing at it inside the block, dropped
+    after. Yields the database's name (None on DuckDB)."""
+    if warehouse == "postgres":
+        require_postgres()
+        _, template = SAMPLE_TEMPLATES.template(warehouse)
+        with postgres_database(template=template) as database:
+            SAMPLE_TEMPLATES.copy_into(warehouse, home, database)
+            yield database
+    else:
+        SAMPLE_TEMPLATES.copy_into(warehouse, home, None)
+        yield None
 
 
 def build_warehouse(warehouse: str, home: Path, echo=False):
