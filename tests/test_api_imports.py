@@ -513,3 +513,37 @@ def test_a_cancelled_preview_is_gone_on_the_server(warehouse, api, tmp_path):  #
     assert list((tmp_path / "previews").iterdir()) == []
     assert customer_one(warehouse) == SAMPLE_ONE
     assert [v["version"] for v in warehouse.history()] == [1]
+
+
+@pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
+def test_a_preview_that_would_not_go_live_is_a_200_saying_why(warehouse, api, tmp_path):  # noqa: F811
+    """A workbook that fails a dbt test, or that the shrink guard refuses: 200 with
+    "would_go_live": false, no preview to publish, the importer's message; nothing kept."""
+    two_products = workbook(
+        tmp_path / "two-products.xlsx",
+        CUSTOMERS_A,
+        INTERACTIONS_A,
+        [["10-2019", "Sand"], ["10-2019", "Orange"]],
+    )
+    answer = upload(api, two_products)
+    assert answer.status_code == 200, answer.data
+    data = answer.get_json()["data"]
+    assert (data["preview_id"], data["would_go_live"]) == (None, False)
+    assert data["message"].startswith(
+        "dbt build failed (exit 1); the live data is unchanged\n"
+        "  Failure in test one_product_per_month"
+    ), data["message"]
+    shrunk = workbook(tmp_path / "shrunk.xlsx", CUSTOMERS_A[:1], INTERACTIONS_A[:1], PRODUCTS)
+    answer = upload(api, shrunk)
+    assert answer.status_code == 200, answer.data
+    data = answer.get_json()["data"]
+    assert (data["preview_id"], data["would_go_live"]) == (None, False)
+    assert data["message"] == (
+        "this export would drop more than IMPORT_MAX_SHRINK=0.2 of the live data: interactions "
+        "counted: 1 in this export against 4 in the live version 1 (75% fewer); customers: 2 in "
+        "this export against 6 in the live version 1 (67% fewer). Is it a partial export? "
+        "Import it with --allow-shrink if it is meant to replace everything"
+    )
+    assert list((tmp_path / "previews").iterdir()) == []
+    assert customer_one(warehouse) == SAMPLE_ONE
+    assert [v["version"] for v in warehouse.history()] == [1]

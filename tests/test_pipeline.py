@@ -279,3 +279,16 @@ def test_warehouse_setting_is_checked():
     with mock.patch.dict(os.environ, {"WAREHOUSE": "oracle"}):
         with pytest.raises(ValueError, match="WAREHOUSE must be one of duckdb, postgres"):
             settings.load()
+
+
+def test_a_spelling_that_names_two_channels_fails_the_build(tmp_path):
+    """seeds/channels.csv with 'mail' an alias of Email and of Call: the build fails on the
+    lookup's unique test, naming it, and nothing goes live (a first build: no warehouse)."""
+    home = copy_project(tmp_path / "project")
+    (home / "seeds" / "channels.csv").write_text(
+        "channel,display_order,aliases\nEmail,1,e-mail|mail\nCall,2,phone| MAIL \nBird,3,\n"
+    )
+    with pytest.raises(BuildError) as failure:
+        build_warehouse("duckdb", home)
+    assert "Failure in test unique_int_channel_lookup_lookup_key" in failure.value.output
+    assert not (home / "warehouse" / "interactions.duckdb").exists()

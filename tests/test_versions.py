@@ -12,8 +12,10 @@ import datetime
 import hashlib
 import json
 import os
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -480,3 +482,84 @@ def test_a_version_live_but_not_yet_kept_is_kept_by_the_next_command(tmp_path, m
     project.ok("build")  # the next command keeps it
     assert sorted(p.name for p in store.root.iterdir()) == ["1", "2"]
     assert [(v["version"], v["is_live"]) for v in project.history()] == [(2, True), (1, False)]
+
+
+@pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
+def test_the_shrink_guard_counts_customers_alone_and_reads_its_limit(warehouse, tmp_path):
+    """An export that keeps every interaction but drops customers is refused for the
+    customers alone; IMPORT_MAX_SHRINK moves the limit either way."""
+    warehouse.ok(
+        "import", str(workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS))
+    )
+    # A's interactions are all customers 1-3's: an export of those three customers keeps them.
+    few = workbook(tmp_path / "few.xlsx", CUSTOMERS_A[:3], INTERACTIONS_A, PRODUCTS)
+
+    def refusal(limit: str) -> str:
+        return (
+            f"interactions import: this export would drop more than IMPORT_MAX_SHRINK={limit} of "
+            "the live data: customers: 3 in this export against 7 in the live version 2 (57% "
+            "fewer). Is it a partial export? Import it with --allow-shrink if it is meant to "
+            "replace everything; nothing changed\n"
+        )
+
+    refused = warehouse.run("import", str(few))
+    assert (refused.returncode, refused.stderr) == (1, refusal("0.2"))
+    stricter = warehouse.run("import", str(few), IMPORT_MAX_SHRINK="0.5")
+    assert (stricter.returncode, stricter.stderr) == (1, refusal("0.5"))
+    assert [v["version"] for v in warehouse.history()] == [2, 1]
+    out = warehouse.ok("import", str(few), IMPORT_MAX_SHRINK="0.6")
+    assert out.startswith("Imported few.xlsx into the duckdb warehouse: version 3 is live")
+    assert warehouse.leftovers() == []
+
+
+@pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
+def test_two_imports_started_together_take_turns(warehouse, tmp_path):
+    """One import, publish or rollback at a time per checkout: a second import started while
+    the first is building waits for it (the build lock), then goes live after it."""
+    a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
+    b = workbook(tmp_path / "B.xlsx", CUSTOMERS_B, INTERACTIONS_B, PRODUCTS)
+    interactions = Path(sys.executable).with_name("interactions")
+    go_on = tmp_path / "go-on"
+
+    def started(path, stage, until):
+        variables = {"INTERACTIONS_PAUSE_AT": stage, "INTERACTIONS_PAUSE_UNTIL": str(until)}
+        return subprocess.Popen(  # noqa: S603
+            [str(interactions), "import", "--allow-shrink", str(path)],
+            env={**os.environ, **warehouse.environ, **variables},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    first = started(a, "dbt", go_on)
+    second = None
+    try:
+        assert first.stdout.readline().startswith("paused at dbt")
+        # The second prints "paused at read" (and goes straight on) once it holds the lock.
+        (tmp_path / "never-wait").touch()
+        second = started(b, "read", tmp_path / "never-wait")
+        time.sleep(5)
+        assert second.poll() is None
+        assert not select_ready(second.stdout, 0), "the second import did not wait"
+        go_on.touch()
+        first_out, first_err = first.communicate(timeout=300)
+        second_out, second_err = second.communicate(timeout=300)
+    finally:
+        for process in (first, second):
+            if process and process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 0, second_err
+    assert "version 2 is live" in first_out
+    assert second_out.startswith("paused at read\n") and "version 3 is live" in second_out
+    assert [(v["version"], v["file"]) for v in warehouse.history()] == [
+        (3, "B.xlsx"),
+        (2, "A.xlsx"),
+        (1, "seeds/"),
+    ]
+    assert warehouse.leftovers() == []
+
+
+def select_ready(stream, seconds: float) -> bool:
+    return bool(select.select([stream], [], [], seconds)[0])

@@ -136,9 +136,14 @@ class SampleTemplates:
                 os.environ.pop("VERSIONS_DIR", None)  # the store goes in the copied folder
                 if warehouse == "postgres":
                     database = create_database("interactions_template")
-                    self.built[warehouse] = (home, database)  # dropped by remove() if it fails
                     os.environ["PGDATABASE"] = database
-                build_warehouse(warehouse, home)
+                try:
+                    build_warehouse(warehouse, home)
+                except BaseException:
+                    if database:
+                        drop_database(database)
+                    shutil.rmtree(home, ignore_errors=True)
+                    raise
             self.built[warehouse] = (home, database)
         return self.built[warehouse]
 
