@@ -8,14 +8,13 @@ from unittest import mock
 import pytest
 
 from interactions.build import BuildError
-from tests.warehouses import ROOT, build_warehouse, copy_project, fetch_all, postgres_database
-
-# The dbt unit tests the project declares (every `unit_tests:` entry of its .yml files).
-UNIT_TESTS = [
-    name
-    for path in (ROOT / "dbt_project" / "models").rglob("*.yml")
-    for name in re.findall(r"^  - name: (test_\w+)$", path.read_text(), re.M)
-]
+from tests.warehouses import (
+    UNIT_TESTS,
+    build_warehouse,
+    copy_project,
+    fetch_all,
+    postgres_database,
+)
 
 
 def test_sample_counts_per_customer_and_channel(sample_warehouse):

@@ -3,6 +3,7 @@ database created for the test and dropped after it. With CI=true an unreachable 
 fails the test instead of skipping it."""
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +20,12 @@ from interactions import settings as settings_module
 from interactions.publish import rebuild
 
 ROOT = Path(__file__).resolve().parents[1]
+# The dbt unit tests the project declares (every `unit_tests:` entry of its .yml files).
+UNIT_TESTS = [
+    name
+    for path in (ROOT / "dbt_project" / "models").rglob("*.yml")
+    for name in re.findall(r"^  - name: (test_\w+)$", path.read_text(), re.M)
+]
 
 
 def copy_project(destination: Path) -> Path:
