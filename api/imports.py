@@ -161,6 +161,19 @@ UNKNOWN_PREVIEW = (
     "no preview {preview_id}: it is unknown, published already or expired (after an hour); "
     "upload the workbook again"
 )
+NO_PREVIEW = error(
+    "No such preview (unknown, published already, or expired).",
+    UNKNOWN_PREVIEW.format(preview_id="0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f"),
+    404,
+)
+
+
+def _preview(store: PreviewStore, preview_id: str):
+    """The preview, or a 404 naming it."""
+    preview = store.get(preview_id)
+    if preview is None:
+        raise ApiError(404, UNKNOWN_PREVIEW.format(preview_id=preview_id))
+    return preview
 
 
 @endpoint(
@@ -176,11 +189,7 @@ UNKNOWN_PREVIEW = (
     "preview is still live: otherwise 409, and nothing changes. Needs an admin key.",
     responses={
         200: Answer("The version now live.", schemas.LiveVersionAnswer, {"data": {"version": 2}}),
-        404: error(
-            "No such preview (unknown, published already, or expired).",
-            UNKNOWN_PREVIEW.format(preview_id="0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f"),
-            404,
-        ),
+        404: NO_PREVIEW,
         409: error(
             "The live version changed since the preview (another import or a rollback).",
             "the live version changed since the preview: it is 3, not 2; nothing changed "
@@ -196,9 +205,7 @@ UNKNOWN_PREVIEW = (
 )
 def publish_import(params):
     store = _store()
-    preview = store.get(params.preview_id)
-    if preview is None:
-        raise ApiError(404, UNKNOWN_PREVIEW.format(preview_id=params.preview_id))
+    preview = _preview(store, params.preview_id)
     expected = "none" if preview.live_version is None else str(preview.live_version)
     outcome = commands.run("import", "--expect-live", expected, str(preview.workbook))
     answer = outcome.answer
@@ -228,17 +235,12 @@ def publish_import(params):
             schemas.CancelledPreviewAnswer,
             {"data": {"preview_id": "0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f"}},
         ),
-        404: error(
-            "No such preview (unknown, published already, or expired).",
-            UNKNOWN_PREVIEW.format(preview_id="0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f"),
-            404,
-        ),
+        404: NO_PREVIEW,
     },
 )
 def cancel_import(params):
     store = _store()
-    if store.get(params.preview_id) is None:
-        raise ApiError(404, UNKNOWN_PREVIEW.format(preview_id=params.preview_id))
+    _preview(store, params.preview_id)
     store.discard(params.preview_id)
     return {"data": {"preview_id": params.preview_id}}
 
@@ -256,17 +258,12 @@ def cancel_import(params):
     "its cells. While the preview can be published (an hour). Needs an admin key.",
     responses={
         200: Answer("The workbook (an attachment).", None, media_type=exports.XLSX),
-        404: error(
-            "No such preview (unknown, published already, or expired).",
-            UNKNOWN_PREVIEW.format(preview_id="0f9c2b4e8a7d4c1b9e3f5a6b7c8d9e0f"),
-            404,
-        ),
+        404: NO_PREVIEW,
     },
 )
 def preview_quarantine_workbook(params):
     store = _store()
-    if store.get(params.preview_id) is None:
-        raise ApiError(404, UNKNOWN_PREVIEW.format(preview_id=params.preview_id))
+    _preview(store, params.preview_id)
     try:
         workbook = store.fixit(params.preview_id).read_bytes()
     except FileNotFoundError:  # published or expired between the two reads
