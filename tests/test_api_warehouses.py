@@ -6,11 +6,13 @@ import os
 import re
 import shutil
 import socket
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import psycopg
 import pytest
 
 from api.warehouse import MartsMissing, get_reader
@@ -416,6 +418,11 @@ def closed_port():
     return holder, holder.getsockname()[1]
 
 
+UNAVAILABLE = {
+    "error": {"status": 503, "message": "the warehouse is unavailable; try again shortly"}
+}
+
+
 def test_unreachable_postgres_is_503_within_2_seconds(client, monkeypatch):
     holder, port = closed_port()
     with holder:
@@ -544,6 +551,56 @@ def test_postgres_cancels_a_slow_statement_and_the_reader_goes_on(sample, monkey
             assert reader.fetch_all("select count(*) as n from marts.dim_customers") == [{"n": 6}]
     finally:
         close_reader(app)
+
+
+@pytest.mark.parametrize("sample_warehouse", ["postgres"], indirect=True)
+def test_a_full_pool_is_503_within_2_seconds(sample, monkeypatch):
+    """Every connection of the pool busy (one, API_POOL_MAX_SIZE=1, held by a request that
+    waits on a lock the test holds): the next request waits API_POOL_TIMEOUT, then is the 503
+    JSON within 2 seconds; the held request answers once the lock is gone."""
+    from api import create_app
+    from api.warehouse import close_reader
+
+    monkeypatch.setenv("API_POOL_MIN_SIZE", "1")
+    monkeypatch.setenv("API_POOL_MAX_SIZE", "1")
+    app = create_app({"TESTING": True})
+    url = "/api/v1/stats/customers"
+    held = {}
+    try:
+        assert get(app.test_client(), url) == {"message": "Number of Rows", "rows": 5}
+        with psycopg.connect(dbname=sample.environ["PGDATABASE"]) as locker:
+            locker.execute("lock table marts.sheet_reconciliation in access exclusive mode")
+            holder = threading.Thread(
+                target=lambda: held.update(response=app.test_client().get(url))
+            )
+            holder.start()
+            deadline = time.monotonic() + 5
+            while not waiting_on_a_lock(locker) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert waiting_on_a_lock(locker), "the first request never waited on the lock"
+            started = time.monotonic()
+            response = app.test_client().get(url)
+            elapsed = time.monotonic() - started
+            assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
+            assert 1.4 < elapsed < 2.0, f"{elapsed:.2f} s"  # API_POOL_TIMEOUT is 1.5 s
+            locker.rollback()
+        holder.join(timeout=10)
+        assert held["response"].status_code == 200
+        assert held["response"].get_json() == {"message": "Number of Rows", "rows": 5}
+    finally:
+        close_reader(app)
+
+
+def waiting_on_a_lock(connection) -> bool:
+    """Whether a statement of the API's role waits on a lock."""
+    with psycopg.connect(dbname=connection.info.dbname, autocommit=True) as watcher:
+        return (
+            watcher.execute(
+                "select count(*) from pg_stat_activity"
+                " where usename = 'interactions_api' and wait_event_type = 'Lock'"
+            ).fetchone()[0]
+            == 1
+        )
 
 
 # --- the README's examples are real answers -------------------------------------------------
