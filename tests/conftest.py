@@ -5,7 +5,7 @@ from unittest import mock
 
 import pytest
 
-from tests.warehouses import SAMPLE_TEMPLATES, build_warehouse, copy_project, postgres_database
+from tests.warehouses import SAMPLE_TEMPLATES, BuiltOnce
 
 WAREHOUSES = ["duckdb", "postgres"]
 
@@ -31,33 +31,20 @@ def sample_templates():
     SAMPLE_TEMPLATES.remove()
 
 
+@pytest.fixture(scope="session")
+def sample_builds(tmp_path_factory):
+    """The sample seeds built by dbt once per warehouse in this session, on first use."""
+    builds = BuiltOnce(lambda warehouse: tmp_path_factory.mktemp(f"sample-{warehouse}"))
+    yield builds
+    builds.close()
+
+
 @pytest.fixture(scope="session", params=WAREHOUSES)
-def sample_warehouse(request, tmp_path_factory):
-    """The sample seeds built by dbt on one warehouse (each test runs on both).
-
-    Yields (settings, build_result); while a test runs, the environment (WAREHOUSE,
-    DUCKDB_PATH or PGDATABASE) points at this warehouse, as the API and CLI read it.
-    """
-    warehouse = request.param
-    home = copy_project(tmp_path_factory.mktemp(f"sample-{warehouse}"))
-    if warehouse == "postgres":
-        with postgres_database() as dbname:
-            settings, result = build_warehouse(warehouse, home)
-            yield _Built(settings, result, {"PGDATABASE": dbname})
-    else:
-        settings, result = build_warehouse(warehouse, home)
-        yield _Built(settings, result, {"DUCKDB_PATH": str(settings.duckdb_path)})
-
-
-class _Built:
-    def __init__(self, settings, result, environ):
-        self.settings = settings
-        self.result = result
-        self.environ = {"WAREHOUSE": settings.warehouse, **environ}
-
-    @property
-    def warehouse(self):
-        return self.settings.warehouse
+def sample_warehouse(request, sample_builds):
+    """The sample seeds built by dbt on one warehouse (each test runs on both): a
+    tests.warehouses.Built; while a test runs, the environment (WAREHOUSE, DUCKDB_PATH or
+    PGDATABASE) points at this warehouse, as the API and CLI read it."""
+    return sample_builds.get(request.param)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from interactions.build import BuildError
 from tests.warehouses import (
     UNIT_TESTS,
+    BuiltOnce,
     build_warehouse,
     copy_project,
     fetch_all,
@@ -133,26 +134,20 @@ def write_seeds(home, customers=None, interactions=None, products=None):
             (seeds / name).write_text(text)
 
 
+@pytest.fixture(scope="module")
+def messy_builds(tmp_path_factory):
+    """The messy seeds built once per warehouse in this module, on first use."""
+    builds = BuiltOnce(
+        lambda warehouse: tmp_path_factory.mktemp(f"messy-{warehouse}"),
+        prepare=lambda home: write_seeds(home, MESSY_CUSTOMERS, MESSY_INTERACTIONS, MESSY_PRODUCTS),
+    )
+    yield builds
+    builds.close()
+
+
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
-def messy_warehouse(request, tmp_path_factory):
-    warehouse = request.param
-    home = copy_project(tmp_path_factory.mktemp(f"messy-{warehouse}"))
-    write_seeds(home, MESSY_CUSTOMERS, MESSY_INTERACTIONS, MESSY_PRODUCTS)
-
-    class Built:
-        pass
-
-    built = Built()
-    built.warehouse = warehouse
-    if warehouse == "postgres":
-        with postgres_database() as dbname:
-            built.settings, built.result = build_warehouse(warehouse, home)
-            built.environ = {"PGDATABASE": dbname}
-            yield built
-    else:
-        built.settings, built.result = build_warehouse(warehouse, home)
-        built.environ = {}
-        yield built
+def messy_warehouse(request, messy_builds):
+    return messy_builds.get(request.param)
 
 
 def test_messy_rows_are_quarantined_with_one_reason_each(messy_warehouse):

@@ -215,6 +215,54 @@ def build_warehouse(warehouse: str, home: Path, echo=False):
     return settings, result
 
 
+class Built:
+    """A project built on one warehouse: its settings, the build's result, and the
+    environment that points the API and the CLI at it (WAREHOUSE, DUCKDB_PATH or PGDATABASE)."""
+
+    def __init__(self, settings, result, environ: dict[str, str]):
+        self.settings = settings
+        self.result = result
+        self.environ = {"WAREHOUSE": settings.warehouse, **environ}
+
+    @property
+    def warehouse(self) -> str:
+        return self.settings.warehouse
+
+
+class BuiltOnce:
+    """One project built once per warehouse, on first use, kept until close() (its
+    PostgreSQL database dropped then). A fixture parametrized by warehouse looks its build up
+    here, so tests run in any order (pytest --random-order) switch warehouses without a build
+    each time. `make_home(warehouse)` gives the folder to copy the project into, and
+    `prepare(home)` may change its seeds first."""
+
+    def __init__(self, make_home, prepare=None):
+        self.make_home = make_home
+        self.prepare = prepare
+        self.builds: dict[str, Built] = {}
+        self.databases: list[str] = []
+
+    def get(self, warehouse: str) -> Built:
+        if warehouse not in self.builds:
+            home = copy_project(self.make_home(warehouse))
+            if self.prepare:
+                self.prepare(home)
+            environ = {"DUCKDB_PATH": str(home / "warehouse" / "interactions.duckdb")}
+            if warehouse == "postgres":
+                environ = {"PGDATABASE": create_database("interactions_test")}
+                self.databases.append(environ["PGDATABASE"])
+            with mock.patch.dict(os.environ, environ):
+                settings, result = build_warehouse(warehouse, home)
+            self.builds[warehouse] = Built(settings, result, environ)
+        return self.builds[warehouse]
+
+    def close(self) -> None:
+        for database in self.databases:
+            drop_database(database)
+        self.databases.clear()
+        self.builds.clear()
+
+
 def fetch_all(built, query: str) -> list[tuple]:
     """Rows of `query` against a built warehouse (read-only)."""
     if built.warehouse == "duckdb":
