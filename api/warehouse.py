@@ -17,13 +17,18 @@ return rows as dicts. Every query only SELECTs from schema `marts`.
   pool drops the other dead ones (a query PostgreSQL cancelled to break a deadlock runs once
   more too). While the server is down the pool gives
   up reconnecting after RECONNECT_TIMEOUT and starts again at the next request, so it is back
-  within about a second of the server, however long the outage was.
+  within about a second of the server, however long the outage was. A server that hangs
+  (stopped, its host frozen) answers nothing, not even a cancel: a lookup with no answer
+  HANG_GRACE seconds after the pool's timeout has its connection broken by the Watchdog and
+  is a 503, so every lookup ends within about 2 s.
 """
 
 import atexit
+import contextlib
 import logging
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -49,6 +54,9 @@ ON_CLOSE = "warehouse_reader_on_close"
 # before it gives up; the next request then starts a new attempt at once. Short, so that a
 # long outage never leaves the pool waiting out a long back-off once the server is back.
 RECONNECT_TIMEOUT = 2.0
+# Seconds after API_POOL_TIMEOUT (from the lookup's start) that a statement may still wait
+# for the server's answer before its connection is broken: 1.5 + 0.4 s, within the 2 s promise.
+HANG_GRACE = 0.4
 _CREATING = threading.Lock()
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
@@ -254,6 +262,65 @@ class DuckDBReader:
             self._identity = None
 
 
+class _Watch:
+    def __init__(self, connection, deadline: float):
+        self.connection = connection
+        self.deadline = deadline
+        self.fired = False
+
+
+class Watchdog:
+    """Breaks the connection of a statement still waiting at its deadline: shutting its socket
+    down makes the waiting call fail at once, as with a connection the server closed (the
+    pool then replaces it). For a server that hangs, where neither the server's
+    statement_timeout nor a cancel request can answer. One thread per process, asleep until
+    the nearest deadline; a watch ends before its connection goes back to the pool, under the
+    same lock, so only a statement still waiting is ever broken."""
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._watches: dict[int, _Watch] = {}
+        self._thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def watching(self, connection, deadline: float) -> Iterator[_Watch]:
+        watch = _Watch(connection, deadline)
+        with self._condition:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="interactions-watchdog", daemon=True
+                )
+                self._thread.start()
+            if not self._watches:
+                self._condition.notify()  # asleep without a deadline: wake to set one
+            self._watches[id(watch)] = watch
+        try:
+            yield watch
+        finally:
+            with self._condition:
+                self._watches.pop(id(watch), None)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for key, watch in list(self._watches.items()):
+                    if watch.deadline <= now:
+                        del self._watches[key]
+                        watch.fired = True
+                        _break(watch.connection)
+                nearest = min((watch.deadline for watch in self._watches.values()), default=None)
+                self._condition.wait(None if nearest is None else nearest - now)
+
+
+def _break(connection) -> None:
+    try:
+        with socket.socket(fileno=os.dup(connection.fileno())) as connected:
+            connected.shutdown(socket.SHUT_RDWR)
+    except (OSError, psycopg.Error) as error:
+        log.warning("could not break a connection that hangs: %s", error)
+
+
 class PostgresReader:
     warehouse = "postgres"
 
@@ -262,6 +329,7 @@ class PostgresReader:
         self.pid = os.getpid()
         self._lock = threading.Lock()
         self._pool = None
+        self._watchdog = Watchdog()
 
     def _get_pool(self):
         with self._lock:
@@ -311,10 +379,18 @@ class PostgresReader:
         deadline = time.monotonic() + self.config.pool_timeout
         try:
             pool = self._get_pool()
-            with pool.connection(timeout=max(deadline - time.monotonic(), 0.05)) as connection:
+            with (
+                pool.connection(timeout=max(deadline - time.monotonic(), 0.05)) as connection,
+                self._watchdog.watching(connection, deadline + HANG_GRACE) as watch,
+            ):
                 try:
                     return connection.execute(text, params).fetchall()
                 except psycopg.OperationalError as error:
+                    if watch.fired:
+                        raise WarehouseUnavailable(
+                            f"no answer from the warehouse within {HANG_GRACE} s after the"
+                            f" pool's timeout ({error})"
+                        ) from error
                     # The query only reads, so a second try is safe; it is worth it for a
                     # connection the server closed, or a deadlock PostgreSQL broke by
                     # cancelling it, not for a statement timeout.
@@ -358,7 +434,10 @@ class PostgresReader:
         seconds_left = max(deadline - time.monotonic(), 1.0)
         kwargs["connect_timeout"] = max(1, min(kwargs["connect_timeout"], round(seconds_left)))
         try:
-            with psycopg.connect(**kwargs) as connection:
+            with (
+                psycopg.connect(**kwargs) as connection,
+                self._watchdog.watching(connection, deadline + HANG_GRACE),
+            ):
                 return connection.execute(text, params).fetchall()
         finally:
             if dead_pool is not None:

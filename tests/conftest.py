@@ -10,6 +10,16 @@ from tests.warehouses import SAMPLE_TEMPLATES, BuiltOnce
 WAREHOUSES = ["duckdb", "postgres"]
 
 
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` (make test) longest first, the Spark cluster's files on one worker
+    (tests/scheduling.py)."""
+    if config.getoption("dist") == "loadfile":
+        from tests.scheduling import LongestFirst
+
+        return LongestFirst(config, log)
+    return None
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_folders(tmp_path_factory):
     """The answer files and the previews of every API the tests start (in process or served)
@@ -45,6 +55,18 @@ def sample_warehouse(request, sample_builds):
     tests.warehouses.Built; while a test runs, the environment (WAREHOUSE, DUCKDB_PATH or
     PGDATABASE) points at this warehouse, as the API and CLI read it."""
     return sample_builds.get(request.param)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """The session's standalone Spark cluster (tests/spark_clusters.py): {variable: value}
+    that points a command at it; `make spark-down` checked at the session's end."""
+    from tests.spark_clusters import running_cluster
+    from tests.test_spark import require_spark
+
+    require_spark()
+    with running_cluster(tmp_path_factory.mktemp("cluster")) as environ:
+        yield environ
 
 
 @pytest.fixture

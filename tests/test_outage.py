@@ -8,13 +8,16 @@ sample marts there with `interactions build`, and serves the API on it with guni
 - the database stopped: every request gets the 503 JSON within 2 seconds, none hangs or 500s;
 - started again: correct answers again within 5 seconds, with the same gunicorn workers;
 - its connections killed server-side (pg_terminate_backend): no request fails, and the pool
-  opens new connections.
+  opens new connections;
+- every process of it stopped (SIGSTOP: a server that hangs): every request gets the 503 JSON
+  within 2 seconds; continued (SIGCONT): correct answers again within 5 seconds.
 """
 
 import json
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -107,6 +110,25 @@ class PostgresInstance:
 
     def stop(self, mode="fast"):
         self._run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
+
+    def processes(self) -> list[int]:
+        """The server's processes: the postmaster (postmaster.pid) and its children."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
+    def signal_all(self, number: int) -> None:
+        """SIGSTOP: the server hangs (accepts nothing, answers nothing, cancels nothing);
+        SIGCONT: it goes on."""
+        for pid in self.processes():
+            os.kill(pid, number)
 
     def connect(self, **kwargs):
         return psycopg.connect(
@@ -223,6 +245,53 @@ def test_database_stopped_is_503_within_2_seconds_and_heals_within_5(postgres, s
     assert len(after) >= 10
     assert show(a for a in after if not is_correct(a, built_at)) == []
     # No restart: the same gunicorn workers served throughout.
+    assert server.worker_pids() == workers
+
+
+HANG_SECONDS = 8
+
+
+def test_database_that_hangs_is_503_within_2_seconds_and_heals_within_5(postgres, server, tmp_path):
+    """Every process of the server stopped (SIGSTOP): nothing answers, not even a cancel; a
+    lookup whose statement waits is a 503 by the API's own deadline (its connection broken),
+    one that waits for a connection by the pool's timeout. Without the deadline a request
+    waits for as long as the server hangs."""
+    built_at = ready_built_at(server)
+    workers = server.worker_pids()
+    load = load_on(server, tmp_path)
+    try:
+        time.sleep(2)
+        freezing = time.time()
+        postgres.signal_all(signal.SIGSTOP)
+        frozen = time.time()
+        time.sleep(HANG_SECONDS)
+        thawing = time.time()
+        postgres.signal_all(signal.SIGCONT)
+        thawed = time.time()
+        time.sleep(8.0)
+    finally:
+        postgres.signal_all(signal.SIGCONT)
+        answers = load.stop()
+
+    assert [a for a in answers if a.error is not None] == []
+    assert {a.status for a in answers} <= {200, 503}
+    assert [a for a in answers if a.status == 503 and a.json() != UNAVAILABLE] == []
+    assert [a for a in answers if a.status == 200 and not is_correct(a, built_at)] == []
+    assert show(a for a in answers if a.elapsed >= 2.0) == []
+    before = [a for a in answers if a.finished < freezing]
+    hung = [a for a in answers if a.started >= frozen and a.finished < thawing]
+    after = [a for a in answers if a.started >= thawed + 5]
+    assert len(before) >= 10 and all(a.status == 200 for a in before)
+    # Hung: a lookup is the 503 JSON (within 2 s, above); an answer the cache holds may
+    # still be served (correct, above): no build can go live while the server hangs.
+    assert len([a for a in hung if a.status == 503]) >= 6, show(hung)
+    healed = min(
+        (a.finished for a in answers if a.started >= thawed and a.status == 200),
+        default=float("inf"),
+    )
+    assert healed - thawed < 5.0, show(a for a in answers if a.started >= thawing)
+    assert len(after) >= 10
+    assert show(a for a in after if not is_correct(a, built_at)) == []
     assert server.worker_pids() == workers
 
 

@@ -1,8 +1,8 @@
 """`WAREHOUSE=spark_cluster interactions import X.xlsx` (issue 17, item 3): a workbook built and
 tested on a Spark cluster, published into PostgreSQL as a new version, served by the API.
 
-The cluster (`make spark-up`: a master, two workers of one core, the Thrift server) is
-started once for this module on ports and in a folder of its own, and stopped at its end. A
+The cluster (`make spark-up`: a master, two workers of one core, the Thrift server) is the
+session's (the `cluster` fixture, tests/spark_clusters.py), on ports and in a folder of its own. A
 generated messy workbook (tests/messy_workbook.py) is imported on DuckDB and through the
 cluster: every mart and every API answer must be the same, and both workers' executors must
 have run the build's tasks (a build's statements, not its rows, make them). `make test` does
@@ -19,7 +19,9 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 import pytest
@@ -27,6 +29,7 @@ from psycopg import sql
 
 from tests import messy_workbook
 from tests.load import port_below_ephemeral_range
+from tests.spark_clusters import fetch_json, tasks_per_executor
 from tests.test_engines_agree import (
     MARTS,
     answers_to,
@@ -36,8 +39,8 @@ from tests.test_engines_agree import (
     read_duckdb_marts,
     served,
 )
-from tests.test_spark import BUILD_SECONDS, read_postgres_marts, require_spark
-from tests.test_spark_cluster import cluster_environment, fetch_json, make
+from tests.test_security import assert_least_privilege
+from tests.test_spark import BUILD_SECONDS, read_postgres_marts
 from tests.warehouses import postgres_database
 
 pytestmark = pytest.mark.spark
@@ -49,20 +52,6 @@ SIZES = [ROWS, pytest.param(SCALE_ROWS, marks=[pytest.mark.scale, pytest.mark.ti
 SEED = 17
 # The cluster's JDBC connection carries the password; no log may (trust auth ignores it).
 SECRET = f"cluster-secret-{secrets.token_hex(8)}"
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """A running cluster of our own: {variable: value} that points a command at it."""
-    require_spark()
-    environ = cluster_environment(tmp_path_factory.mktemp("cluster"))
-    try:
-        started = make("spark-up", environ)
-        assert started.returncode == 0, started.stdout + started.stderr
-        yield environ
-    finally:
-        stopped = make("spark-down", environ)
-        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
 
 
 def interactions(home: Path, environ: dict, *argv, pause_at=None) -> subprocess.Popen:
@@ -146,8 +135,11 @@ def imported(cluster, tmp_path_factory, request):
         home = project_copy(folder / "cluster")
         environ = {**cluster, "WAREHOUSE": "spark_cluster", "PGDATABASE": dbname}
         environ["PGPASSWORD"] = SECRET
+        before = tasks_per_executor(cluster)
         code, output = finished(interactions(home, environ, "import", str(workbook.path)))
         assert code == 0, output[-5000:]
+        after = tasks_per_executor(cluster)
+        tasks = {executor: after[executor] - before.get(executor, 0) for executor in after}
         code, duckdb_output = finished(on_duckdb)
         assert code == 0, duckdb_output[-5000:]
         marts = {"duckdb": read_duckdb_marts(duckdb_path), "cluster": read_postgres_marts(dbname)}
@@ -155,12 +147,29 @@ def imported(cluster, tmp_path_factory, request):
             "duckdb": duckdb_environ,
             "cluster": {"WAREHOUSE": "postgres", "PGDATABASE": dbname},
         }
-        yield workbook, marts, environs, output, dbname, home, environ, rows
+        yield Imported(workbook, marts, environs, output, dbname, home, environ, rows, tasks)
+
+
+class Imported(NamedTuple):
+    """What the `imported` fixture gives: the workbook, the marts and the API environment per
+    engine ("duckdb", "cluster"), the cluster import's output, its PostgreSQL database, its
+    project home and environment, the workbook's interactions, and the tasks each executor
+    ran for the import."""
+
+    workbook: messy_workbook.MessyWorkbook
+    marts: dict
+    environs: dict
+    output: str
+    dbname: str
+    home: Path
+    environ: dict
+    rows: int
+    tasks: dict
 
 
 @pytest.mark.parametrize("table", MARTS)
 def test_every_mart_published_from_the_cluster_is_the_one_duckdb_builds(imported, table):
-    workbook, marts, _, _, _, _, _, _ = imported
+    workbook, marts = imported.workbook, imported.marts
     columns, expected = comparable(marts["duckdb"], table)
     cluster_columns, rows = comparable(marts["cluster"], table)
     assert cluster_columns == columns
@@ -187,7 +196,7 @@ def served_answers(environ: dict, marts: dict) -> dict:
 
 
 def test_every_answer_served_from_the_cluster_build_is_the_duckdb_one(imported):
-    workbook, marts, environs, output, dbname, _, _, rows = imported
+    workbook, marts, environs, output, dbname, _, _, rows, _ = imported
     assert (
         f"Imported {workbook.path.name} into the spark_cluster warehouse (built on the Spark "
         "cluster, served by PostgreSQL): version 1 is live."
@@ -203,17 +212,26 @@ def test_every_answer_served_from_the_cluster_build_is_the_duckdb_one(imported):
     ]
 
 
-def test_both_workers_ran_the_build_and_no_log_holds_the_password(cluster, imported):
-    _, _, _, output, _, home, _, _ = imported
-    thrift_status = f"http://127.0.0.1:{cluster['SPARK_THRIFT_UI_PORT']}/api/v1/applications"
-    [application] = fetch_json(thrift_status)
-    executors = fetch_json(f"{thrift_status}/{application['id']}/executors")
-    tasks = [e["totalTasks"] for e in executors if e["id"] != "driver"]
-    assert len(tasks) == 2 and min(tasks) > 100, executors
-    assert SECRET not in output
+def test_both_workers_ran_the_build_and_no_log_or_page_holds_the_password(cluster, imported):
+    tasks = imported.tasks
+    assert len(tasks) == 2 and min(tasks.values()) > 100, tasks
+    assert SECRET not in imported.output
+    # The Thrift server's UI shows each statement (its JDBC/ODBC tab and the SQL status API):
+    # the publishing ones, with the password redacted.
+    ui = f"http://127.0.0.1:{cluster['SPARK_THRIFT_UI_PORT']}"
+    [application] = fetch_json(f"{ui}/api/v1/applications")
+    pages = {
+        "sqlserver": fetch_text(f"{ui}/sqlserver/"),
+        "sql api": fetch_text(f"{ui}/api/v1/applications/{application['id']}/sql?length=100000"),
+    }
+    for name, page in pages.items():
+        assert "publish_fct_interactions" in page, name
+        assert SECRET not in page, name
+        assert "*********(redacted)" in page, name
+    # Nor any file the cluster or the import wrote.
     searched = [
         path
-        for folder in (Path(cluster["SPARK_CLUSTER_DIR"]), home)
+        for folder in (Path(cluster["SPARK_CLUSTER_DIR"]), imported.home)
         for path in folder.rglob("*")
         if path.is_file() and path.suffix not in (".parquet", ".xlsx")
     ]
@@ -223,10 +241,20 @@ def test_both_workers_ran_the_build_and_no_log_holds_the_password(cluster, impor
     assert len(searched) > 10
 
 
+def fetch_text(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310
+        return answer.read().decode()
+
+
+def test_the_api_role_may_only_select_the_marts_after_a_cluster_import(imported):
+    _, customers = comparable(imported.marts["duckdb"], "dim_customers")
+    assert_least_privilege(imported.dbname, customers=len(customers))
+
+
 # The failures need a served version, not its size: the small import's.
 @pytest.mark.parametrize("imported", [ROWS], indirect=True)
 def test_a_failing_cluster_build_leaves_the_served_version_as_it_was(imported, tmp_path):
-    _, _, _, _, dbname, home, environ, rows = imported
+    dbname, home, environ, rows = imported.dbname, imported.home, imported.environ, imported.rows
     served = fingerprint(dbname)
     assert len(served) > 15 and served["fct_interactions"][0] > rows // 2
     small = messy_workbook.generate(tmp_path / "small.xlsx", SEED + 1, 2000)
@@ -278,7 +306,7 @@ def test_an_import_killed_while_publishing_changes_nothing_and_the_next_goes_liv
     PostgreSQL's __next tables are defined (pause point "fill"), the test locks them (SHARE:
     an insert waits), lets the import go on, sees the cluster's insert waiting in
     pg_stat_activity, and SIGKILLs the import there."""
-    _, _, _, _, dbname, home, environ, _ = imported
+    dbname, home, environ = imported.dbname, imported.home, imported.environ
     served = fingerprint(dbname)
     small = messy_workbook.generate(tmp_path / "small.xlsx", SEED + 1, 2000)
     go_on = tmp_path / "go-on"
