@@ -209,6 +209,80 @@ def test_postgres_listener_lost_stops_the_copy_then_keeps_it_for_the_same_build(
     assert cache._snapshot.token != loaded.token
 
 
+@pytest.mark.parametrize("sample_warehouse", ["duckdb"], indirect=True)
+def test_at_most_1024_answers_are_kept_per_build(sample, app, client):
+    """MAX_KEPT answers per build and worker: the 1,024th is kept, the 1,025th is read from
+    the warehouse on every request."""
+    from api.warehouse import get_reader
+
+    assert cache_module.MAX_KEPT == 1024  # the figure the module documents
+    with app.app_context():
+        reader = get_reader()
+        cache = cache_module.get_cache()
+    assert client.get("/api/v1/interactions/1").status_code == 200
+    assert wait_for(lambda: cache.live_snapshot() is not None, 10)  # its load's queries done
+    token, _ = cache.kept_answer("any")
+    assert token is not None
+    for number in range(1023):
+        cache.keep_answer(token, ("filler", number), cache_module.Kept(b"", None))
+    calls = []
+    original = reader.fetch_all
+
+    def counted(query, **params):
+        if threading.current_thread() is threading.main_thread():  # the requests' own
+            calls.append(query)
+        return original(query, **params)
+
+    with mock.patch.object(reader, "fetch_all", counted):
+        channels = [client.get("/api/v1/channels").get_data() for _ in range(3)]
+        assert len(calls) == 1  # the 1,024th answer: kept
+        topics = [client.get("/api/v1/topics").get_data() for _ in range(3)]
+        assert len(calls) == 4  # the 1,025th: asked every time
+    assert len(set(channels)) == 1 and len(set(topics)) == 1
+
+
+def test_postgres_a_build_that_sends_no_notification_is_seen_within_the_recheck(
+    tmp_path, monkeypatch
+):
+    """A change of the live build without NOTIFY (a plain `dbt build` swaps nothing): the
+    listener compares built_at every RECHECK_SECONDS (5 s), so the copy is dropped and the
+    new answer served within that (and a second)."""
+    from api import create_app
+    from api.warehouse import close_reader
+
+    home = copy_project(tmp_path / "project")
+    with fresh_sample("postgres", home) as dbname:
+        monkeypatch.setenv("WAREHOUSE", "postgres")
+        monkeypatch.setenv("PGDATABASE", dbname)
+        monkeypatch.delenv("API_KEY_HASHES", raising=False)
+        app = create_app({"TESTING": True})
+        client = app.test_client()
+        try:
+            assert client.get("/api/v1/interactions/2").status_code == 200
+            with app.app_context():
+                cache = cache_module.get_cache()
+            assert wait_for(lambda: cache.live_snapshot() is not None, 10)
+            with psycopg.connect(dbname=dbname) as connection:
+                connection.execute(
+                    "update marts.answers_by_customer set interaction_count = 3"
+                    " where customer_id = 2 and channel = 'Call'"
+                )
+                connection.execute(
+                    "update marts.build_info set built_at = built_at + interval '1 second'"
+                )
+            changed = time.monotonic()
+
+            def new_answer():
+                body = client.get("/api/v1/interactions/2").get_json()
+                return body["data"]["interactions"] == {"Email": 0, "Call": 3, "Bird": 0}
+
+            assert wait_for(new_answer, 5.0 + 1.0, step=0.05), (
+                f"still the old answer {time.monotonic() - changed:.1f} s after the change"
+            )
+        finally:
+            close_reader(app)
+
+
 # --- served by gunicorn, across a rebuild ------------------------------------------------
 
 

@@ -221,7 +221,7 @@ def test_both_workers_ran_the_build_and_no_log_or_page_holds_the_password(cluste
     ui = f"http://127.0.0.1:{cluster['SPARK_THRIFT_UI_PORT']}"
     [application] = fetch_json(f"{ui}/api/v1/applications")
     pages = {
-        "sqlserver": fetch_text(f"{ui}/sqlserver/"),
+        "sqlserver": fetch_text(f"{ui}/sqlserver/?sqlstat.pageSize=1000"),
         "sql api": fetch_text(f"{ui}/api/v1/applications/{application['id']}/sql?length=100000"),
     }
     for name, page in pages.items():
