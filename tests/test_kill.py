@@ -181,13 +181,14 @@ def killed_import(project, stage):
     number = max(entry["version"] for entry in warehouse.history()) + 1
     if stage in BEFORE_LIVE:
         kill_and_check(warehouse, stage, ["import", str(other)], old_answers, live["version"])
+        # The next import works at once, and leaves nothing behind.
+        out = warehouse.ok("import", "--allow-shrink", str(books["A.xlsx"]))
+        assert "version" in out.splitlines()[0]
     else:
-        # The new version is live; the kill left its folder pending, history shows it kept.
+        # The new version is live; the kill left its folder pending, history shows it kept;
+        # the next import (of the same workbook) works at once.
         kill_after_live(warehouse, other, number, stage)
         assert live_entry(warehouse)["file"] == other.name
-    # The next import works at once, and leaves nothing behind.
-    out = warehouse.ok("import", "--allow-shrink", str(books["A.xlsx"]))
-    assert "version" in out.splitlines()[0]
     assert warehouse.leftovers() == []
     versions = [entry["version"] for entry in warehouse.history()]
     assert versions == sorted(versions, reverse=True)
@@ -206,8 +207,8 @@ def kill_after_live(warehouse, other, number, stage):
     served = warehouse.answers()
     assert live_entry(warehouse)["version"] == number
     assert all(body.split(b" ")[1] == b"v%d" % number for body in served.values())
-    # The same answers as an import of the same workbook that was never killed (version
-    # number + 1).
+    # The next import works at once: the same answers as an import of the same workbook
+    # that was never killed (version number + 1).
     warehouse.ok("import", "--allow-shrink", str(other))
     again = warehouse.answers()
     assert all(body.split(b" ")[1] == b"v%d" % (number + 1) for body in again.values())
