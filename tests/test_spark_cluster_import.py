@@ -14,6 +14,7 @@ next import goes live.
 """
 
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -41,7 +42,7 @@ from tests.test_engines_agree import (
 )
 from tests.test_security import assert_least_privilege
 from tests.test_spark import BUILD_SECONDS, read_postgres_marts
-from tests.warehouses import postgres_database
+from tests.warehouses import UNIT_TESTS, postgres_database
 
 pytestmark = pytest.mark.spark
 
@@ -136,7 +137,9 @@ def imported(cluster, tmp_path_factory, request):
         environ = {**cluster, "WAREHOUSE": "spark_cluster", "PGDATABASE": dbname}
         environ["PGPASSWORD"] = SECRET
         before = tasks_per_executor(cluster)
-        code, output = finished(interactions(home, environ, "import", str(workbook.path)))
+        code, output = finished(
+            interactions(home, environ, "import", "--verbose", str(workbook.path))
+        )
         assert code == 0, output[-5000:]
         after = tasks_per_executor(cluster)
         tasks = {executor: after[executor] - before.get(executor, 0) for executor in after}
@@ -202,6 +205,10 @@ def test_every_answer_served_from_the_cluster_build_is_the_duckdb_one(imported):
         "cluster, served by PostgreSQL): version 1 is live."
     ) in output
     assert live_version(dbname) == 1
+    # dbt over the network: every model, data test and unit test (the project's, by name;
+    # macros/spark_unit_tests.sql) passed on the cluster.
+    assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 SKIP=0", output), output[-3000:]
+    assert sorted(re.findall(r" PASS \w+::(test_\w+)", output)) == sorted(UNIT_TESTS)
     duckdb_answers = served_answers(environs["duckdb"], marts["duckdb"])
     cluster_answers = served_answers(environs["cluster"], marts["cluster"])
     assert sorted(duckdb_answers) == sorted(cluster_answers)
