@@ -275,12 +275,15 @@ class Watchdog:
     pool then replaces it). For a server that hangs, where neither the server's
     statement_timeout nor a cancel request can answer. One thread per process, asleep until
     the nearest deadline; a watch ends before its connection goes back to the pool, under the
-    same lock, so only a statement still waiting is ever broken."""
+    same lock, so only a statement still waiting is ever broken. The thread is woken only for
+    a watch that ends before its next wake (it sleeps without one, or a lookup waited for its
+    connection), not once per lookup."""
 
     def __init__(self):
         self._condition = threading.Condition()
-        self._watches: dict[int, _Watch] = {}
+        self._watches: set[_Watch] = set()
         self._thread: threading.Thread | None = None
+        self._wakes_at: float | None = None  # the thread's next wake (None: no deadline)
 
     @contextlib.contextmanager
     def watching(self, connection, deadline: float) -> Iterator[_Watch]:
@@ -291,25 +294,25 @@ class Watchdog:
                     target=self._run, name="interactions-watchdog", daemon=True
                 )
                 self._thread.start()
-            if not self._watches:
-                self._condition.notify()  # asleep without a deadline: wake to set one
-            self._watches[id(watch)] = watch
+            self._watches.add(watch)
+            if self._wakes_at is None or deadline < self._wakes_at:
+                self._condition.notify()
         try:
             yield watch
         finally:
             with self._condition:
-                self._watches.pop(id(watch), None)
+                self._watches.discard(watch)
 
     def _run(self) -> None:
         with self._condition:
             while True:
                 now = time.monotonic()
-                for key, watch in list(self._watches.items()):
-                    if watch.deadline <= now:
-                        del self._watches[key]
-                        watch.fired = True
-                        _break(watch.connection)
-                nearest = min((watch.deadline for watch in self._watches.values()), default=None)
+                for watch in [w for w in self._watches if w.deadline <= now]:
+                    self._watches.discard(watch)
+                    watch.fired = True
+                    _break(watch.connection)
+                nearest = min((watch.deadline for watch in self._watches), default=None)
+                self._wakes_at = nearest
                 self._condition.wait(None if nearest is None else nearest - now)
 
 

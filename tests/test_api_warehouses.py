@@ -591,6 +591,40 @@ def test_a_full_pool_is_503_within_2_seconds(sample, monkeypatch):
         close_reader(app)
 
 
+def test_the_watchdog_breaks_each_waiting_statement_at_its_own_deadline():
+    """api/warehouse.Watchdog: a watch that ends before the one its thread sleeps for (a
+    lookup that waited for its connection) is broken at its own deadline; a watch that ended
+    in time is never broken."""
+    from api.warehouse import Watchdog
+
+    class Connection:  # what the watchdog needs of a psycopg connection: its socket
+        def __init__(self):
+            self.ours, self.server = socket.socketpair()
+
+        def fileno(self):
+            return self.ours.fileno()
+
+    watchdog = Watchdog()
+    late, early, finished = Connection(), Connection(), Connection()
+    start = time.monotonic()
+    with watchdog.watching(finished, start + 0.3):
+        pass  # answered in time
+    with watchdog.watching(late, start + 3.0) as late_watch:
+        time.sleep(0.1)  # the thread now sleeps until the late deadline
+        with watchdog.watching(early, start + 0.5) as early_watch:
+            early.ours.settimeout(5)
+            assert early.ours.recv(1) == b""  # shut down by the watchdog
+            broken = time.monotonic() - start
+            assert early_watch.fired and not late_watch.fired
+            assert 0.5 <= broken < 1.0, f"{broken:.2f} s"
+    time.sleep(0.5)  # past the finished watch's deadline: its socket still works
+    finished.server.send(b"x")
+    assert finished.ours.recv(1) == b"x"
+    for connection in (late, early, finished):
+        connection.ours.close()
+        connection.server.close()
+
+
 def waiting_on_a_lock(connection) -> bool:
     """Whether a statement of the API's role waits on a lock."""
     with psycopg.connect(dbname=connection.info.dbname, autocommit=True) as watcher:
