@@ -48,6 +48,7 @@ from interactions import cluster_publish, landing
 from interactions.pause_points import pause_point
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 from interactions.settings import Settings
+from interactions.unit_tests import UnitTests
 from interactions.versions import CUSTOMER_VERSIONS_SEED, DATA_VERSIONS_SEED
 
 SCHEMAS = ("raw", "staging", "marts")
@@ -163,7 +164,8 @@ def build(
     started = time.monotonic()
     stages: dict[str, float] = {}
     rows_landed: dict[str, int] = {}
-    dbt_args = list(dbt_args or [])
+    extra_args = list(dbt_args or [])
+    dbt_args_given = bool(extra_args)
     dbt_vars = {} if data_version is None else {"data_version": data_version}
     files = {}
     if settings.warehouse in FILE_FED_WAREHOUSES:
@@ -171,10 +173,12 @@ def build(
         files = {seed: seed_path(seeds, seed) for seed in WORKBOOK_SEEDS}
         files.update(seed_files or {})
     if settings.warehouse in BULK_LOADED_WAREHOUSES:
-        dbt_args = ["--exclude", *bulk_loaded(files), *dbt_args]
+        extra_args = ["--exclude", *bulk_loaded(files), *extra_args]
     elif seeds_dir is not None and Path(seeds_dir) != settings.seeds_dir:
         raise BuildError("a Spark build reads the project's seeds/ folder only")
     with build_lock(settings) if not locked else nullcontext():
+        unit_tests = UnitTests(settings)  # under the lock: the project dbt is about to parse
+        dbt_args = [*unit_tests.args, *extra_args]
         new = NEW_WAREHOUSES[settings.warehouse](settings)
         try:
             with dbt_process(settings, new.env) as dbt:
@@ -187,10 +191,15 @@ def build(
                     stages["load"] = time.monotonic() - step
                 dbt_vars.update(new.dbt_vars)
                 step = time.monotonic()
+                if echo:
+                    sys.stdout.write(unit_tests.note)
                 try:
                     output = dbt.run(["build", *dbt_args, *vars_args(dbt_vars)], echo=echo)
                 finally:
                     stages["dbt build"] = time.monotonic() - step
+            if not dbt_args_given:  # a build of the whole project ran them (or left them out)
+                unit_tests.record()
+            output = unit_tests.note + output
             if new.publishes:
                 pause_point("publish")
                 step = time.monotonic()

@@ -286,3 +286,43 @@ def test_a_spelling_that_names_two_channels_fails_the_build(tmp_path):
         build_warehouse("duckdb", home)
     assert "Failure in test unique_int_channel_lookup_lookup_key" in failure.value.output
     assert not (home / "warehouse" / "interactions.duckdb").exists()
+
+
+def test_unit_tests_run_when_the_project_changed_and_a_failing_one_keeps_the_live_marts(tmp_path):
+    """A build runs every dbt unit test on a project it has not seen pass on this warehouse,
+    leaves them out while the project is unchanged (an import changes data, not SQL), and runs
+    them again after any change to the project: a failing one fails the build, nothing goes
+    live."""
+    home = copy_project(tmp_path / "project")
+    settings, first = build_warehouse("duckdb", home)
+    assert sorted(re.findall(r" PASS \w+::(test_\w+)", first.dbt_output)) == sorted(UNIT_TESTS)
+    assert "dbt unit tests: left out" not in first.dbt_output
+
+    _, second = build_warehouse("duckdb", home)
+    assert second.dbt_output.startswith(
+        "dbt unit tests: left out, they passed on this warehouse for this project "
+        "(dbt_project unchanged since; unit_tests_passed.json in dbt's target folder)\n"
+    )
+    assert re.findall(r"START unit_test|::test_\w+", second.dbt_output) == []
+    assert re.search(r"Done\. PASS=\d+ WARN=2 ERROR=0 SKIP=0", second.dbt_output)
+    live = settings.duckdb_path.read_bytes()
+
+    models = home / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+    original = models.read_text()
+    models.write_text(original.replace("month_index: 24241", "month_index: 24242", 1))
+    with pytest.raises(BuildError) as failure:
+        build_warehouse("duckdb", home)
+    output = failure.value.output
+    assert "dbt unit tests: left out" not in output
+    assert " FAIL 1 dim_months::test_months_are_consecutive_across_years " in output
+    # every other unit test ran and passed, but the one of a model downstream of dim_months
+    passed = re.findall(r" PASS \w+::(test_\w+)", output)
+    assert sorted(set(UNIT_TESTS) - set(passed)) == [
+        "test_monthly_answers_fill_the_months_between",
+        "test_months_are_consecutive_across_years",
+    ]
+    assert settings.duckdb_path.read_bytes() == live
+
+    models.write_text(original)  # the project they passed on: left out again
+    _, restored = build_warehouse("duckdb", home)
+    assert restored.dbt_output.startswith("dbt unit tests: left out")
