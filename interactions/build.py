@@ -181,7 +181,7 @@ def build(
         dbt_args = [*unit_tests.args, *extra_args]
         new = NEW_WAREHOUSES[settings.warehouse](settings)
         try:
-            with dbt_process(settings, new.env) as dbt:
+            with dbt_process(settings, new.dbt_env) as dbt:
                 job.land(new.env)
                 dbt_vars.update(job.dbt_vars())
                 if files:
@@ -260,6 +260,7 @@ class DbtProcess:
             stdout=self._output,
             stderr=subprocess.STDOUT,
             env={**os.environ, **env, "WAREHOUSE": target or settings.warehouse},
+            cwd=settings.root,  # where the README's dev loop runs dbt too
             text=True,
             preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, before exec
         )
@@ -304,6 +305,14 @@ class DbtProcess:
         self._output.close()
 
 
+def relative_to_root(root: Path, path: Path) -> Path:
+    """`path` relative to the project's `root` when it is inside it (dbt runs there)."""
+    try:
+        return path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return path
+
+
 @contextmanager
 def dbt_process(settings: Settings, env: dict[str, str]):
     process = DbtProcess(settings, env)
@@ -324,6 +333,11 @@ class NewWarehouse:
     warehouse: str
     dbt_vars: dict = {}  # noqa: RUF012 - read only: the vars this kind adds to `dbt build`
     publishes = False  # a build elsewhere, published into the served warehouse after dbt
+
+    @property
+    def dbt_env(self) -> dict[str, str]:
+        """`env` as the dbt child, run in the project's root, is given it."""
+        return self.env
 
     def land(self, files: dict[str, Path], dbt_vars: dict) -> dict[str, int]:
         """Before `dbt build` (with `dbt_vars`): the seed files into the new warehouse; rows
@@ -354,6 +368,14 @@ class NewDuckDBFile(NewWarehouse):
         self.building = self.live.with_name(f"{self.live.name}.building")
         self.discard()
         self.env = {"DUCKDB_PATH": str(self.building)}
+        self.root = settings.root
+
+    @property
+    def dbt_env(self) -> dict[str, str]:
+        """The file relative to the project's root, where dbt runs (DbtProcess): the profile,
+        and with it a parsed project, is then the same in every copy of the project (the
+        tests' copies start from one sample build's partial parse)."""
+        return {"DUCKDB_PATH": str(relative_to_root(self.root, self.building))}
 
     def go_live(self):
         os.replace(self.building, self.live)

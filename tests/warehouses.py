@@ -155,8 +155,8 @@ class SampleTemplates:
         return self.built[warehouse]
 
     def copy_into(self, warehouse: str, home: Path, database: str | None) -> None:
-        """The built sample's warehouse folder (DuckDB file, version store) and its unit-test
-        record into `home`, for `database` on PostgreSQL."""
+        """The built sample's warehouse folder (DuckDB file, version store) and dbt's records
+        of it into `home`, for `database` on PostgreSQL."""
         template_home, template_database = self.template(warehouse)
         shutil.copytree(
             template_home / "warehouse",
@@ -164,12 +164,16 @@ class SampleTemplates:
             dirs_exist_ok=True,
             ignore=shutil.ignore_patterns(".build.lock"),
         )
-        # The template's build ran the unit tests on this project: a build of the copy leaves
-        # them out unless the test changes the project (interactions/unit_tests.py).
-        record = Path("dbt_project", "target", "unit_tests_passed.json")
-        if (template_home / record).exists() and not (home / record).exists():
-            (home / record).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(template_home / record, home / record)
+        # What the template's build left in dbt's target folder, as a second build of the
+        # same project finds it: the unit tests passed (a build of the copy leaves them out
+        # unless the test changes the project: interactions/unit_tests.py) and the parsed
+        # project (dbt reparses what changed, or all of it for another profile: PostgreSQL's
+        # database name).
+        for name in ("unit_tests_passed.json", "partial_parse.msgpack"):
+            kept = Path("dbt_project", "target", name)
+            if (template_home / kept).exists() and not (home / kept).exists():
+                (home / kept).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(template_home / kept, home / kept)
         if database:
             stores = home / "warehouse" / "versions"
             [store] = stores.glob(f"postgres-{template_database}@*")
