@@ -338,33 +338,38 @@ def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
     warehouse.ok("rollback", "3")
     assert warehouse.answers() == answers_b
 
-    # An export with a tenth of the live interactions: refused, with both figures.
-    tenth = workbook(tmp_path / "tenth.xlsx", CUSTOMERS_B, INTERACTIONS_B[:2], PRODUCTS)
-    refused = warehouse.run("import", str(tenth))
-    assert refused.returncode == 1
-    assert refused.stderr == (
-        "interactions import: this export would drop more than IMPORT_MAX_SHRINK=0.2 of the"
-        " live data: interactions counted: 2 in this export against 20 in the live version 3"
-        " (90% fewer). Is it a partial export? Import it with --allow-shrink if it is meant to"
-        " replace everything; nothing changed\n"
-    )
-    assert warehouse.answers() == answers_b
-    assert [v["version"] for v in warehouse.history()] == [3, 2, 1]
-    assert warehouse.leftovers() == []
-    # ... a preview of it says so, and exits 1.
-    previewed = warehouse.run("import", "--preview", str(tenth))
-    assert previewed.returncode == 1
-    assert "would be refused by the shrink guard" in previewed.stdout
-    assert "interactions counted: 2 in this export against 20" in previewed.stderr
-    # ... and --allow-shrink takes it.
-    out = warehouse.ok("import", "--allow-shrink", str(tenth))
-    assert out.startswith(f"Imported tenth.xlsx into the {warehouse.name} warehouse: version 4")
+    # The shrink guard compares figures every warehouse's build records alike (the version
+    # store's, checked above), and a refused build is thrown away as a preview is (no
+    # leftovers, above): its three builds run on DuckDB only.
+    if warehouse.name == "duckdb":
+        # An export with a tenth of the live interactions: refused, with both figures.
+        tenth = workbook(tmp_path / "tenth.xlsx", CUSTOMERS_B, INTERACTIONS_B[:2], PRODUCTS)
+        refused = warehouse.run("import", str(tenth))
+        assert refused.returncode == 1
+        assert refused.stderr == (
+            "interactions import: this export would drop more than IMPORT_MAX_SHRINK=0.2 of the"
+            " live data: interactions counted: 2 in this export against 20 in the live version 3"
+            " (90% fewer). Is it a partial export? Import it with --allow-shrink if it is meant to"
+            " replace everything; nothing changed\n"
+        )
+        assert warehouse.answers() == answers_b
+        assert [v["version"] for v in warehouse.history()] == [3, 2, 1]
+        assert warehouse.leftovers() == []
+        # ... a preview of it says so, and exits 1.
+        previewed = warehouse.run("import", "--preview", str(tenth))
+        assert previewed.returncode == 1
+        assert "would be refused by the shrink guard" in previewed.stdout
+        assert "interactions counted: 2 in this export against 20" in previewed.stderr
+        # ... and --allow-shrink takes it.
+        out = warehouse.ok("import", "--allow-shrink", str(tenth))
+        assert out.startswith(f"Imported tenth.xlsx into the {warehouse.name} warehouse: version 4")
 
     # Unknown versions are clear errors.
     missing = warehouse.run("rollback", "9")
     assert missing.returncode == 1
+    kept = "1, 2, 3, 4" if warehouse.name == "duckdb" else "1, 2, 3"
     assert missing.stderr == (
-        "interactions rollback: version 9 is not kept (kept: 1, 2, 3, 4); nothing changed\n"
+        f"interactions rollback: version 9 is not kept (kept: {kept}); nothing changed\n"
     )
 
 
