@@ -164,8 +164,8 @@ def build(
     started = time.monotonic()
     stages: dict[str, float] = {}
     rows_landed: dict[str, int] = {}
-    extra_args = list(dbt_args or [])
-    dbt_args_given = bool(extra_args)
+    whole_project = not dbt_args  # a build of every node: its unit-test pass is recorded
+    dbt_args = list(dbt_args or [])
     dbt_vars = {} if data_version is None else {"data_version": data_version}
     files = {}
     if settings.warehouse in FILE_FED_WAREHOUSES:
@@ -173,12 +173,12 @@ def build(
         files = {seed: seed_path(seeds, seed) for seed in WORKBOOK_SEEDS}
         files.update(seed_files or {})
     if settings.warehouse in BULK_LOADED_WAREHOUSES:
-        extra_args = ["--exclude", *bulk_loaded(files), *extra_args]
+        dbt_args = ["--exclude", *bulk_loaded(files), *dbt_args]
     elif seeds_dir is not None and Path(seeds_dir) != settings.seeds_dir:
         raise BuildError("a Spark build reads the project's seeds/ folder only")
     with build_lock(settings) if not locked else nullcontext():
         unit_tests = UnitTests(settings)  # under the lock: the project dbt is about to parse
-        dbt_args = [*unit_tests.args, *extra_args]
+        dbt_args = [*unit_tests.args, *dbt_args]
         new = NEW_WAREHOUSES[settings.warehouse](settings)
         try:
             with dbt_process(settings, new.dbt_env) as dbt:
@@ -197,7 +197,7 @@ def build(
                     output = dbt.run(["build", *dbt_args, *vars_args(dbt_vars)], echo=echo)
                 finally:
                     stages["dbt build"] = time.monotonic() - step
-            if not dbt_args_given:  # a build of the whole project ran them (or left them out)
+            if whole_project:
                 unit_tests.record()
             output = unit_tests.note + output
             if new.publishes:

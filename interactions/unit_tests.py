@@ -13,11 +13,12 @@ one fails the build, so the live data stays as it was. Data tests run on every b
 import hashlib
 import json
 from importlib import metadata
-from pathlib import Path
 
 from interactions.settings import Settings
 
 EXCLUDE = ["--exclude-resource-type", "unit_test"]
+# The record of their last pass per warehouse, in dbt's target folder.
+RECORD = "unit_tests_passed.json"
 # Folders of the project that dbt writes, not the project's own files.
 GENERATED = ("target", "logs", "dbt_packages")
 ADAPTERS = {
@@ -48,7 +49,7 @@ class UnitTests:
 
     def __init__(self, settings: Settings):
         self.warehouse = settings.warehouse
-        self.record_path = settings.dbt_project_dir / "target" / "unit_tests_passed.json"
+        self.record_path = settings.dbt_project_dir / "target" / RECORD
         self.fingerprint = fingerprint(settings)
         self.passed_before = self._recorded().get(self.warehouse) == self.fingerprint
 
@@ -63,7 +64,7 @@ class UnitTests:
             return ""
         return (
             "dbt unit tests: left out, they passed on this warehouse for this project "
-            f"(dbt_project unchanged since; {self.record_path.name} in dbt's target folder)\n"
+            f"(dbt_project unchanged since; {RECORD} in dbt's target folder)\n"
         )
 
     def record(self) -> None:
@@ -79,7 +80,7 @@ class UnitTests:
 
     def _recorded(self) -> dict[str, str]:
         try:
-            recorded = json.loads(Path(self.record_path).read_text())
+            recorded = json.loads(self.record_path.read_text())
         except (FileNotFoundError, ValueError):
             return {}
         return recorded if isinstance(recorded, dict) else {}

@@ -17,6 +17,7 @@ import pytest
 from psycopg import sql
 
 from interactions import settings as settings_module
+from interactions import unit_tests
 from interactions.publish import rebuild
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,7 +170,7 @@ class SampleTemplates:
         # unless the test changes the project: interactions/unit_tests.py) and the parsed
         # project (dbt reparses what changed, or all of it for another profile: PostgreSQL's
         # database name).
-        for name in ("unit_tests_passed.json", "partial_parse.msgpack"):
+        for name in (unit_tests.RECORD, "partial_parse.msgpack"):
             kept = Path("dbt_project", "target", name)
             if (template_home / kept).exists() and not (home / kept).exists():
                 (home / kept).parent.mkdir(parents=True, exist_ok=True)
