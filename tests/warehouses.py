@@ -91,10 +91,15 @@ def create_api_role():
     )
 
 
-def create_database(prefix: str, template: str | None = None) -> str:
-    """A new database (a copy of `template`, or empty), with the API's role; its name."""
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+def create_database(prefix: str, template: str | None = None, name: str | None = None) -> str:
+    """A new database (a copy of `template`, or empty), with the API's role; its name
+    (`name`, or `prefix` and a unique suffix)."""
     require_postgres()
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    name = name or unique_name(prefix)
     statement = sql.SQL("create database {}").format(sql.Identifier(name))
     if template:
         statement += sql.SQL(" template {}").format(sql.Identifier(template))
@@ -111,11 +116,20 @@ def drop_database(name: str) -> None:
         )
 
 
+def rename_database(name: str, new_name: str) -> None:
+    with psycopg.connect(dbname="postgres", autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("alter database {} rename to {}").format(
+                sql.Identifier(name), sql.Identifier(new_name)
+            )
+        )
+
+
 @contextmanager
-def postgres_database(prefix="interactions_test", template=None):
-    """A new database, empty or a copy of `template`; PGDATABASE points at it inside the
-    block; dropped after."""
-    name = create_database(prefix, template)
+def postgres_database(prefix="interactions_test", template=None, name=None):
+    """A new database, empty or a copy of `template` (named `name`, or uniquely); PGDATABASE
+    points at it inside the block; dropped after."""
+    name = create_database(prefix, template, name)
     try:
         with mock.patch.dict(os.environ, {"PGDATABASE": name}):
             yield name
@@ -128,11 +142,21 @@ class SampleTemplates:
     1 live), copied for each test that needs a fresh one (fresh_sample): the DuckDB file and
     its version store; on PostgreSQL a database made from the built one (CREATE DATABASE ...
     TEMPLATE: nothing else ever connects to it) and its version store, renamed for the new
-    database. A copy is what a build of the sample gives; tests of the build itself build."""
+    database. A copy is what a build of the sample gives; tests of the build itself build.
+
+    dbt parses the project again from scratch when its profile changes, and on PostgreSQL
+    the profile holds the database's name. So the PostgreSQL template is built under the
+    name its copies take (`copy_name`, one per test process, whose tests run one at a time),
+    then renamed: a copy's first build reuses the template's parse, as on DuckDB. A copy made
+    while another holds that name (a module's copy beside a test's) gets a name of its own,
+    and a full parse."""
 
     def __init__(self):
         self.folder: Path | None = None
         self.built: dict[str, tuple[Path, str | None]] = {}
+        self.results: dict[str, object] = {}  # each template's build result
+        self.copy_name = unique_name("interactions_fresh")
+        self._copy_name_taken = False
 
     def template(self, warehouse: str) -> tuple[Path, str | None]:
         if warehouse not in self.built:
@@ -143,10 +167,13 @@ class SampleTemplates:
             with mock.patch.dict(os.environ):
                 os.environ.pop("VERSIONS_DIR", None)  # the store goes in the copied folder
                 if warehouse == "postgres":
-                    database = create_database("interactions_template")
+                    database = create_database("", name=self.copy_name)
                     os.environ["PGDATABASE"] = database
                 try:
-                    build_warehouse(warehouse, home)
+                    _, self.results[warehouse] = build_warehouse(warehouse, home)
+                    if database:
+                        rename_database(database, f"{database}_template")
+                        database = f"{database}_template"
                 except BaseException:
                     if database:
                         drop_database(database)
@@ -158,7 +185,7 @@ class SampleTemplates:
     def copy_into(self, warehouse: str, home: Path, database: str | None) -> None:
         """The built sample's warehouse folder (DuckDB file, version store) and dbt's records
         of it into `home`, for `database` on PostgreSQL."""
-        template_home, template_database = self.template(warehouse)
+        template_home, _ = self.template(warehouse)
         shutil.copytree(
             template_home / "warehouse",
             home / "warehouse",
@@ -177,8 +204,22 @@ class SampleTemplates:
                 shutil.copy(template_home / kept, home / kept)
         if database:
             stores = home / "warehouse" / "versions"
-            [store] = stores.glob(f"postgres-{template_database}@*")
-            store.rename(stores / store.name.replace(template_database, database, 1))
+            [store] = stores.glob(f"postgres-{self.copy_name}@*")
+            store.rename(stores / store.name.replace(self.copy_name, database, 1))
+
+    @contextmanager
+    def postgres_copy(self):
+        """A new database copied from the PostgreSQL template, named copy_name unless another
+        copy holds that name; PGDATABASE points at it inside the block; dropped after."""
+        _, template = self.template("postgres")
+        name = None if self._copy_name_taken else self.copy_name
+        self._copy_name_taken = True
+        try:
+            with postgres_database("interactions_fresh", template, name) as database:
+                yield database
+        finally:
+            if name is not None:
+                self._copy_name_taken = False
 
     def remove(self) -> None:
         for _, database in self.built.values():
@@ -201,8 +242,7 @@ def fresh_sample(warehouse: str, home: Path):
     after. Yields the database's name (None on DuckDB)."""
     if warehouse == "postgres":
         require_postgres()
-        _, template = SAMPLE_TEMPLATES.template(warehouse)
-        with postgres_database(template=template) as database:
+        with SAMPLE_TEMPLATES.postgres_copy() as database:
             SAMPLE_TEMPLATES.copy_into(warehouse, home, database)
             yield database
     else:
@@ -214,16 +254,24 @@ def build_warehouse(warehouse: str, home: Path, echo=False):
     """`interactions build` of `home`'s project into its own warehouse (DuckDB file under
     home/warehouse, or the current PGDATABASE): the live version again, or seeds/ as version 1
     on the first build; return the settings used and the build's result."""
-    environ = {
-        **os.environ,
+    settings = warehouse_settings(warehouse, home)
+    with mock.patch.dict(os.environ, _warehouse_environ(warehouse, home)):
+        result = rebuild(settings, echo=echo).result
+    return settings, result
+
+
+def warehouse_settings(warehouse: str, home: Path):
+    """The settings of `home`'s project on `warehouse` (its own DuckDB file under
+    home/warehouse, or the current PGDATABASE)."""
+    return settings_module.load({**os.environ, **_warehouse_environ(warehouse, home)})
+
+
+def _warehouse_environ(warehouse: str, home: Path) -> dict[str, str]:
+    return {
         "WAREHOUSE": warehouse,
         "INTERACTIONS_HOME": str(home),
         "DUCKDB_PATH": str(home / "warehouse" / "interactions.duckdb"),
     }
-    settings = settings_module.load(environ)
-    with mock.patch.dict(os.environ, environ):
-        result = rebuild(settings, echo=echo).result
-    return settings, result
 
 
 class Built:
@@ -245,7 +293,8 @@ class BuiltOnce:
     PostgreSQL database dropped then). A fixture parametrized by warehouse looks its build up
     here, so tests run in any order (pytest --random-order) switch warehouses without a build
     each time. `make_home(warehouse)` gives the folder to copy the project into, and
-    `prepare(home)` may change its seeds first."""
+    `prepare(home)` changes its seeds before the build; without `prepare`, the sample, a copy
+    of the session's build of it (SampleTemplates)."""
 
     def __init__(self, make_home, prepare=None):
         self.make_home = make_home
@@ -256,14 +305,20 @@ class BuiltOnce:
     def get(self, warehouse: str) -> Built:
         if warehouse not in self.builds:
             home = copy_project(self.make_home(warehouse))
-            if self.prepare:
-                self.prepare(home)
+            sample = self.prepare is None
             environ = {"DUCKDB_PATH": str(home / "warehouse" / "interactions.duckdb")}
             if warehouse == "postgres":
-                environ = {"PGDATABASE": create_database("interactions_test")}
+                template = SAMPLE_TEMPLATES.template(warehouse)[1] if sample else None
+                environ = {"PGDATABASE": create_database("interactions_test", template)}
                 self.databases.append(environ["PGDATABASE"])
             with mock.patch.dict(os.environ, environ):
-                settings, result = build_warehouse(warehouse, home)
+                if sample:  # a copy of the session's build of it
+                    SAMPLE_TEMPLATES.copy_into(warehouse, home, environ.get("PGDATABASE"))
+                    settings = warehouse_settings(warehouse, home)
+                    result = SAMPLE_TEMPLATES.results[warehouse]
+                else:
+                    self.prepare(home)
+                    settings, result = build_warehouse(warehouse, home)
             self.builds[warehouse] = Built(settings, result, environ)
         return self.builds[warehouse]
 
