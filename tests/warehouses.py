@@ -29,8 +29,13 @@ UNIT_TESTS = [
 ]
 
 
+# dbt's record of the parsed project (dbt_project/target), which its next run reuses.
+PARSED_PROJECT = "partial_parse.msgpack"
+
+
 def copy_project(destination: Path) -> Path:
-    """A copy of the dbt project, its seeds and profiles.yml, whose seeds a test may change."""
+    """A copy of the dbt project, its seeds and profiles.yml, whose seeds a test may change;
+    with the session's parse of the project on DuckDB once there is one (lend_parse)."""
     destination.mkdir(parents=True, exist_ok=True)
     shutil.copytree(
         ROOT / "dbt_project",
@@ -41,6 +46,7 @@ def copy_project(destination: Path) -> Path:
     shutil.copy(ROOT / "profiles.yml", destination / "profiles.yml")
     shutil.copytree(ROOT / "postgres", destination / "postgres")
     (destination / "warehouse").mkdir(exist_ok=True)
+    SAMPLE_TEMPLATES.lend_parse(destination)
     return destination
 
 
@@ -197,11 +203,7 @@ class SampleTemplates:
         # unless the test changes the project: interactions/unit_tests.py) and the parsed
         # project (dbt reparses what changed, or all of it for another profile: PostgreSQL's
         # database name).
-        for name in (unit_tests.RECORD, "partial_parse.msgpack"):
-            kept = Path("dbt_project", "target", name)
-            if (template_home / kept).exists() and not (home / kept).exists():
-                (home / kept).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(template_home / kept, home / kept)
+        _copy_target(template_home, home, (unit_tests.RECORD, PARSED_PROJECT))
         if database:
             stores = home / "warehouse" / "versions"
             [store] = stores.glob(f"postgres-{self.copy_name}@*")
@@ -221,6 +223,13 @@ class SampleTemplates:
             if name is not None:
                 self._copy_name_taken = False
 
+    def lend_parse(self, home: Path) -> None:
+        """The DuckDB template's parsed project into `home`'s dbt target folder, once that
+        template is built: a first build of the copy on DuckDB then parses only what the test
+        changed (on another warehouse dbt parses it all, as it would without)."""
+        if "duckdb" in self.built:
+            _copy_target(self.built["duckdb"][0], home, (PARSED_PROJECT,))
+
     def remove(self) -> None:
         for _, database in self.built.values():
             if database:
@@ -229,6 +238,15 @@ class SampleTemplates:
             shutil.rmtree(self.folder, ignore_errors=True)
         self.built.clear()
         self.folder = None
+
+
+def _copy_target(template_home: Path, home: Path, names) -> None:
+    """Files of the template's dbt target folder that `home`'s does not have yet."""
+    for name in names:
+        kept = Path("dbt_project", "target", name)
+        if (template_home / kept).exists() and not (home / kept).exists():
+            (home / kept).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(template_home / kept, home / kept)
 
 
 SAMPLE_TEMPLATES = SampleTemplates()  # removed at the session's end (conftest.py)
