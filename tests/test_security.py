@@ -32,7 +32,7 @@ from api.warehouse import close_reader
 from interactions import cli
 from tests.load import ApiServer
 from tests.test_import_workbook import export_seeds
-from tests.warehouses import build_warehouse, copy_project, fetch_all, postgres_database
+from tests.warehouses import copy_project, fetch_all, fresh_sample
 
 KEY = "test-key-0b1f9c3e-it-is-only-a-test"
 OTHER_KEY = "second-test-key-5d2a"
@@ -462,9 +462,9 @@ def assert_least_privilege(dbname, customers=6):
 
 
 def test_the_api_role_may_only_select_the_marts_and_a_rebuild_keeps_it(tmp_path):
-    with postgres_database() as dbname:
-        home = copy_project(tmp_path / "project")
-        build_warehouse("postgres", home)  # `interactions build`: built in __next, swapped in
+    home = copy_project(tmp_path / "project")
+    # The session's `interactions build` of the sample (built in __next, swapped in), copied.
+    with fresh_sample("postgres", home) as dbname:
         assert_least_privilege(dbname)
 
         # A plain `dbt build`, as the README lets data engineers run it, replaces the marts
