@@ -173,7 +173,7 @@ class SampleTemplates:
             with mock.patch.dict(os.environ):
                 os.environ.pop("VERSIONS_DIR", None)  # the store goes in the copied folder
                 if warehouse == "postgres":
-                    database = create_database("", name=self.copy_name)
+                    database = create_database("interactions_fresh", name=self.copy_name)
                     os.environ["PGDATABASE"] = database
                 try:
                     _, self.results[warehouse] = build_warehouse(warehouse, home)
@@ -201,8 +201,8 @@ class SampleTemplates:
         # What the template's build left in dbt's target folder, as a second build of the
         # same project finds it: the unit tests passed (a build of the copy leaves them out
         # unless the test changes the project: interactions/unit_tests.py) and the parsed
-        # project (dbt reparses what changed, or all of it for another profile: PostgreSQL's
-        # database name).
+        # project (dbt reparses what changed, or all of it for another profile: a PostgreSQL
+        # copy not named copy_name).
         _copy_target(template_home, home, (unit_tests.RECORD, PARSED_PROJECT))
         if database:
             stores = home / "warehouse" / "versions"
