@@ -11,10 +11,7 @@ in the version store (seeds/ untouched); these workbooks are smaller than the da
 so they are imported with --allow-shrink. 27 workbooks in all.
 """
 
-import contextlib
 import datetime
-import io
-import json
 import os
 import re
 import zipfile
@@ -30,7 +27,7 @@ from interactions import cli, versions
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 from interactions.settings import load as load_settings
 from tests.test_import_workbook import HEADERS, make_workbook, sample_sheets, with_cached_values
-from tests.warehouses import copy_project, fresh_sample
+from tests.warehouses import cli_history, copy_project, fresh_sample
 
 D = datetime.datetime
 SERVED = [
@@ -79,10 +76,7 @@ class Project:
 
     def history(self) -> list[dict]:
         """`interactions history --json`."""
-        output = io.StringIO()
-        with mock.patch.dict(os.environ, self.environ), contextlib.redirect_stdout(output):
-            assert cli.main(["history", "--json"]) == 0
-        return json.loads(output.getvalue())
+        return cli_history(self.environ)
 
     def served(self) -> dict:
         """Every answer of SERVED as served now; the live version and the seeds the next build

@@ -5,10 +5,8 @@ live version, the kept versions and the marts served as they were, the bulk load
 exactly what dbt seed lands, and an import while the API is serving, with no failed
 request."""
 
-import contextlib
 import datetime
 import hashlib
-import io
 import json
 import os
 import re
@@ -33,6 +31,7 @@ from tests.test_import_workbook import (
     sample_sheets,
 )
 from tests.warehouses import (
+    cli_history,
     copy_project,
     fetch_all,
     fresh_sample,
@@ -91,10 +90,7 @@ class Project:
 
     def history(self) -> list[dict]:
         """`interactions history --json`."""
-        output = io.StringIO()
-        with contextlib.redirect_stdout(output):
-            assert self.run("history", "--json") == 0
-        return json.loads(output.getvalue())
+        return cli_history(self.environ)
 
     def rows(self, query: str) -> list[tuple]:
         return fetch_all(self, query)

@@ -8,10 +8,8 @@ interactions is refused with both figures and changes nothing; a plain dbt build
 answer.
 """
 
-import contextlib
 import datetime
 import hashlib
-import io
 import json
 import os
 import select
@@ -19,7 +17,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 import duckdb
 import openpyxl
@@ -28,7 +25,7 @@ import pytest
 
 from interactions import cli, versions
 from interactions.settings import load as load_settings
-from tests.warehouses import copy_project, fresh_sample
+from tests.warehouses import cli_history, copy_project, fresh_sample
 
 PATHS = [
     "/api/v1/interactions/1",
@@ -122,12 +119,9 @@ class Warehouse:
         return done.stdout
 
     def history(self) -> list[dict]:
-        """`interactions history --json`, run in this process (a command's start costs more
-        than its work; the story test runs the command itself once)."""
-        output = io.StringIO()
-        with mock.patch.dict(os.environ, self.environ), contextlib.redirect_stdout(output):
-            assert cli.main(["history", "--json"]) == 0
-        return json.loads(output.getvalue())
+        """`interactions history --json`, run in this process (the story test runs the command
+        itself once)."""
+        return cli_history(self.environ)
 
     def answers(self) -> dict[str, bytes]:
         """The API's answers, byte for byte (data-quality without its built_at), with their
@@ -341,16 +335,19 @@ def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
         (2, True),
         (1, False),
     ]
-    # rollback alone: the version before the live one.
-    warehouse.ok("rollback")
-    assert [v["version"] for v in warehouse.history() if v["is_live"]] == [1]
-    warehouse.ok("rollback", "3")
-    assert warehouse.answers() == answers_b
-
-    # The shrink guard compares figures every warehouse's build records alike (the version
+    # Which version a rollback picks is the version store's rule, the same code on every
+    # warehouse, and rollback 2 has shown that this warehouse serves the version it is given:
+    # the next two rollbacks (and their builds) run on DuckDB only. So do the shrink guard's
+    # three builds: it compares figures every warehouse's build records alike (the version
     # store's, checked above), and a refused build is thrown away as a preview is (no
-    # leftovers, above): its three builds run on DuckDB only.
+    # leftovers, above).
     if warehouse.name == "duckdb":
+        # rollback alone: the version before the live one.
+        warehouse.ok("rollback")
+        assert [v["version"] for v in warehouse.history() if v["is_live"]] == [1]
+        warehouse.ok("rollback", "3")
+        assert warehouse.answers() == answers_b
+
         # An export with a tenth of the live interactions: refused, with both figures.
         tenth = workbook(tmp_path / "tenth.xlsx", CUSTOMERS_B, INTERACTIONS_B[:2], PRODUCTS)
         refused = warehouse.run("import", str(tenth))

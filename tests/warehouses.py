@@ -2,6 +2,9 @@
 database created for the test and dropped after it. With CI=true an unreachable PostgreSQL
 fails the test instead of skipping it."""
 
+import contextlib
+import io
+import json
 import os
 import re
 import shutil
@@ -16,8 +19,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from interactions import cli, unit_tests
 from interactions import settings as settings_module
-from interactions import unit_tests
 from interactions.publish import rebuild
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +51,15 @@ def copy_project(destination: Path) -> Path:
     (destination / "warehouse").mkdir(exist_ok=True)
     SAMPLE_TEMPLATES.lend_parse(destination)
     return destination
+
+
+def cli_history(environ: dict[str, str]) -> list[dict]:
+    """`interactions history --json` with `environ` over os.environ, run in this process (a
+    command's start costs more than its work)."""
+    output = io.StringIO()
+    with mock.patch.dict(os.environ, environ), contextlib.redirect_stdout(output):
+        assert cli.main(["history", "--json"]) == 0
+    return json.loads(output.getvalue())
 
 
 def postgres_available() -> bool:
