@@ -4,6 +4,7 @@ exactly the marts the API reads (api/ is searched for `marts.<name>`); and the w
 shape as interactions/sheets.py declares it."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -35,8 +36,20 @@ def manifest(tmp_path_factory):
         check=True,
         capture_output=True,
         cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k not in TRACKING_VARIABLES},
     )
     return json.loads((target / "manifest.json").read_text())
+
+
+# The environment's say on dbt's usage events: the project's must hold without them.
+TRACKING_VARIABLES = ("DBT_SEND_ANONYMOUS_USAGE_STATS", "DO_NOT_TRACK")
+
+
+def test_dbt_sends_no_usage_events(manifest):
+    """Closed by default: the project turns dbt's anonymous usage events off (dbt looked up
+    dbt Labs' collector on every build)."""
+    assert manifest["metadata"]["send_anonymous_usage_stats"] is False
+    assert manifest["metadata"]["user_id"] is None
 
 
 def project_nodes(manifest, *resource_types):
