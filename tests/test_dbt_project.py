@@ -1,7 +1,7 @@
 """The dbt project as `dbt docs` shows it: every model, seed and column described; the
 pipeline's own models private to its group and the marts public; the exposures naming
 exactly the marts the API reads (api/ is searched for `marts.<name>`); and the workbook's
-shape as interactions/sheets.py declares it."""
+shape as interactions/sheets.py declares it; dbt's anonymous usage events off."""
 
 import json
 import os
@@ -15,6 +15,8 @@ import pytest
 from interactions.sheets import SHEETS
 
 ROOT = Path(__file__).resolve().parents[1]
+# The environment's say on dbt's usage events: the project's must hold without them.
+TRACKING_VARIABLES = ("DBT_SEND_ANONYMOUS_USAGE_STATS", "DO_NOT_TRACK")
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +41,6 @@ def manifest(tmp_path_factory):
         env={k: v for k, v in os.environ.items() if k not in TRACKING_VARIABLES},
     )
     return json.loads((target / "manifest.json").read_text())
-
-
-# The environment's say on dbt's usage events: the project's must hold without them.
-TRACKING_VARIABLES = ("DBT_SEND_ANONYMOUS_USAGE_STATS", "DO_NOT_TRACK")
 
 
 def test_dbt_sends_no_usage_events(manifest):
