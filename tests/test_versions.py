@@ -215,6 +215,10 @@ def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
         b'200 v2 {"data":{"customer_id":1,"interactions":{"Email":6,"Call":0,"Bird":0}}}\n'
     )
     assert answers_a["/api/v1/interactions/6"].startswith(b"404 v2 ")
+    # dbt's log of the import: each node's result, not each statement (interactions/dbt_process.py).
+    dbt_log = (warehouse.home / "dbt_project" / "logs" / "dbt.log").read_text()
+    assert "[info ]" in dbt_log and " OK created sql table model " in dbt_log
+    assert "[debug]" not in dbt_log
 
     # --preview: the diff, exit 0, and nothing served changes.
     preview = warehouse.run("import", "--preview", str(b))
