@@ -457,7 +457,9 @@ class NewClusterBuild(NewWarehouse):
         self.env = {"DBT_SCHEMA_SUFFIX": NEXT_SUFFIX}
         self._postgres: dict[str, DbtProcess] = {}
         self.folder: Path | None = None
-        self._drop_next()
+        self._drop_next()  # what a killed build left; the cluster unreachable: an error here
+        # A cluster that cannot reach PostgreSQL: an error now, not after its build.
+        _on_cluster(cluster_publish.check_reaches_postgres)
         self.folder = cluster_publish.new_landing_folder(settings)
         self.dbt_vars = {}
 
@@ -483,10 +485,7 @@ class NewClusterBuild(NewWarehouse):
     def publish(self, dbt_vars: dict, echo=True) -> str:
         """The cluster's mart tables into PostgreSQL's (defined by land), then the views."""
         output = self._postgres["tables"].wait(echo=echo)
-        try:
-            cluster_publish.publish_marts("marts" + NEXT_SUFFIX)
-        except cluster_publish.ClusterError as error:
-            raise BuildError(f"{error}; the live data is unchanged") from error
+        _on_cluster(cluster_publish.publish_marts, "marts" + NEXT_SUFFIX)
         postgres_vars = {key: value for key, value in dbt_vars.items() if key != "landed_seeds"}
         return output + self._postgres["views"].run(
             ["run", "--select", "config.materialized:view", *vars_args(postgres_vars)],
@@ -504,11 +503,16 @@ class NewClusterBuild(NewWarehouse):
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def _drop_next(self):
-        try:
-            cluster_publish.drop_databases(NEXT_SUFFIX)
-        except cluster_publish.ClusterError as error:
-            raise BuildError(f"{error}; the live data is unchanged") from error
+        _on_cluster(cluster_publish.drop_databases, NEXT_SUFFIX)
         drop_next_schemas()
+
+
+def _on_cluster(step, *args):
+    """A step on the cluster; its ClusterError a BuildError (nothing live changed)."""
+    try:
+        return step(*args)
+    except cluster_publish.ClusterError as error:
+        raise BuildError(f"{error}; the live data is unchanged") from error
 
 
 NEW_WAREHOUSES = {

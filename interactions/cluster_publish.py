@@ -1,6 +1,8 @@
 """A build on a Spark cluster, served by PostgreSQL: the cluster's side of NewClusterBuild
 (interactions/build.py).
 
+0. Check: the cluster reads one row from PostgreSQL through the publish's JDBC options
+   (check_reaches_postgres), so that a cluster that cannot reach it fails in seconds.
 1. Land: the workbook's seed CSVs are copied into the cluster's landing area
    (SPARK_CLUSTER_DIR/landing/build-<pid>-<n>/, a local folder standing in for object storage
    the cluster reads); dbt's seed loader on the cluster reads them there (var landed_seeds,
@@ -182,10 +184,8 @@ def mart_tables(connection, schema: str) -> dict[str, list[str]]:
     return tables
 
 
-def publish_marts(schema: str) -> dict[str, int]:
-    """Fill PostgreSQL's tables in `schema` (defined, empty) from the cluster's tables of the
-    same name in its database `schema`, through JDBC from the executors; analyse them. Returns
-    rows published per table."""
+def jdbc_options() -> dict[str, str]:
+    """A JDBC view's options but its table or query: PostgreSQL as the cluster reaches it."""
     user = os.environ.get("PGUSER") or getpass.getuser()  # libpq's default, as psycopg's
     options = {
         "url": jdbc_url(),
@@ -196,6 +196,33 @@ def publish_marts(schema: str) -> dict[str, int]:
     password = os.environ.get("PGPASSWORD")
     if password:  # the cluster's logs redact it (scripts/spark_cluster.py)
         options["password"] = password
+    return options
+
+
+def _jdbc_view(cursor, view: str, options: dict[str, str]) -> None:
+    settings = ", ".join(f"{key} {_literal(value)}" for key, value in options.items())
+    cursor.execute(
+        f"create or replace temporary view {view} "
+        f"using org.apache.spark.sql.jdbc options ({settings})"
+    )
+
+
+def check_reaches_postgres() -> None:
+    """Before the build: the cluster reads one row from PostgreSQL through the publish's JDBC
+    options (its driver reads the query's columns, an executor runs it), so that a cluster
+    that cannot reach PostgreSQL is an error in seconds, not after its build."""
+    with statements("reaching PostgreSQL to publish the marts") as cursor:
+        _jdbc_view(cursor, "publish_probe", {**jdbc_options(), "query": "select 1 as reached"})
+        cursor.execute("select reached from publish_probe")
+        cursor.fetchall()
+        cursor.execute("drop view if exists publish_probe")
+
+
+def publish_marts(schema: str) -> dict[str, int]:
+    """Fill PostgreSQL's tables in `schema` (defined, empty) from the cluster's tables of the
+    same name in its database `schema`, through JDBC from the executors; analyse them. Returns
+    rows published per table."""
+    options = jdbc_options()
     with psycopg.connect(connect_timeout=5, autocommit=True) as postgres:
         tables = mart_tables(postgres, schema)
         if not tables:
@@ -212,14 +239,7 @@ def publish_marts(schema: str) -> dict[str, int]:
         with statements("publishing the marts into PostgreSQL") as cursor:
             for table, columns in tables.items():
                 view = f"publish_{table}"
-                settings = ", ".join(
-                    f"{key} {_literal(value)}"
-                    for key, value in {**options, "dbtable": f"{schema}.{table}"}.items()
-                )
-                cursor.execute(
-                    f"create or replace temporary view {view} "
-                    f"using org.apache.spark.sql.jdbc options ({settings})"
-                )
+                _jdbc_view(cursor, view, {**options, "dbtable": f"{schema}.{table}"})
                 selected = ", ".join(_identifier(column) for column in columns)
                 source = _identifier(schema, table)
                 cursor.execute(f"insert into table {view} select {selected} from {source}")  # noqa: S608 - quoted names

@@ -8,9 +8,9 @@ cluster: every mart and every API answer must be the same, and both workers' exe
 have run the build's tasks (a build's statements, not its rows, make them). `make test` does
 this with 2,000 interactions (CLUSTER_IMPORT_ROWS), `make test-scale` with 100,000 too (the
 scale mark). Then, on the small import's served database: a cluster that cannot be reached, a
-cluster build whose data test fails, a publish that cannot reach PostgreSQL and an import
-killed while the cluster's JDBC insert runs each leave the served version as it was, and the
-next import goes live.
+cluster build whose data test fails, a cluster that cannot reach PostgreSQL (refused before
+its build) and an import killed while the cluster's JDBC insert runs each leave the served
+version as it was, and the next import goes live.
 """
 
 import os
@@ -295,20 +295,22 @@ def test_a_failing_cluster_build_leaves_the_served_version_as_it_was(imported, t
         failing.unlink()
     assert code == 1
     assert "dbt build failed (exit 1); the live data is unchanged" in output, output[-3000:]
-    assert "cluster_failure" in output
+    assert "cluster_failure" in output and "Running with dbt" in output
     [skipped] = re.findall(r"Done\. PASS=\d+ WARN=\d+ ERROR=1 SKIP=(\d+)", output)
     assert int(skipped) > 50, output[-3000:]
     unchanged()
-    # A publish whose rows cannot reach PostgreSQL from the executors: the error says so.
+    # A cluster that cannot reach PostgreSQL to publish: the error says so before dbt starts.
     closed = port_below_ephemeral_range()
     unpublished = {**environ, "SPARK_POSTGRES_URL": f"jdbc:postgresql://127.0.0.1:{closed}/x"}
-    code, output = finished(interactions(home, unpublished, "import", str(small.path)))
+    code, output = finished(interactions(home, unpublished, "import", "--verbose", str(small.path)))
     assert code == 1
     assert (
-        "interactions import: publishing the marts into PostgreSQL failed on the Spark cluster: "
+        "interactions import: reaching PostgreSQL to publish the marts failed on the Spark "
+        "cluster: "
     ) in output, output[-3000:]
     assert f"127.0.0.1:{closed} refused" in output
     assert output.rstrip().endswith("; the live data is unchanged")
+    assert "Running with dbt" not in output  # --verbose: no dbt process had started
     unchanged()
 
 
