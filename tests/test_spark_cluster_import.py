@@ -7,10 +7,10 @@ generated messy workbook (tests/messy_workbook.py) is imported on DuckDB and thr
 cluster: every mart and every API answer must be the same, and both workers' executors must
 have run the build's tasks (a build's statements, not its rows, make them). `make test` does
 this with 2,000 interactions (CLUSTER_IMPORT_ROWS), `make test-scale` with 100,000 too (the
-scale mark). Then, on the small import's served database: a cluster that cannot be reached, a
-cluster build whose data test fails, a cluster that cannot reach PostgreSQL (refused before
-its build) and an import killed while the cluster's JDBC insert runs each leave the served
-version as it was, and the next import goes live.
+scale mark). Then, on the small import's served database, in turn: a cluster that cannot be
+reached, a cluster that cannot reach PostgreSQL (refused before its build), an import killed
+while the cluster's JDBC insert runs and a cluster build whose data test fails each leave the
+served version as it was, and the failing import drops what the killed one left.
 """
 
 import os
@@ -264,18 +264,22 @@ def test_the_api_role_may_only_select_the_marts_after_a_cluster_import(imported)
 
 # The failures need a served version, not its size: the small import's.
 @pytest.mark.parametrize("imported", [ROWS], indirect=True)
-def test_a_failing_cluster_build_leaves_the_served_version_as_it_was(imported, tmp_path):
+def test_failures_and_a_kill_leave_the_served_version_as_it_was(imported, tmp_path):
+    """Each in turn, each command meeting what the one before left: no cluster to reach; a
+    cluster that cannot reach PostgreSQL; an import killed while the cluster's JDBC insert
+    runs (it leaves its __next databases and schemas); a data test failing on the cluster,
+    whose import drops what the kill left. After each, the same version is served, whole."""
     dbname, home, environ, rows = imported.dbname, imported.home, imported.environ, imported.rows
     served = fingerprint(dbname)
     assert len(served) > 15 and served["fct_interactions"][0] > rows // 2
     small = messy_workbook.generate(tmp_path / "small.xlsx", SEED + 1, 2000)
 
     def unchanged():
-        """After each failure: the same version served, the same rows, nothing left."""
+        """The same version served, the same rows."""
         assert live_version(dbname) == 1
         assert fingerprint(dbname) == served
-        assert leftovers(dbname, environ) == {"postgres": [], "cluster": [], "landing": []}
 
+    nothing_left = {"postgres": [], "cluster": [], "landing": []}
     # No cluster to reach: a clear error before anything starts.
     unreachable = {**environ, "SPARK_THRIFT_PORT": str(port_below_ephemeral_range())}
     code, output = finished(interactions(home, unreachable, "import", str(small.path)))
@@ -285,6 +289,27 @@ def test_a_failing_cluster_build_leaves_the_served_version_as_it_was(imported, t
         "cannot be reached" in output
     ), output[-3000:]
     unchanged()
+    assert leftovers(dbname, environ) == nothing_left
+    # A cluster that cannot reach PostgreSQL to publish: the error says so before dbt starts.
+    closed = port_below_ephemeral_range()
+    unpublished = {**environ, "SPARK_POSTGRES_URL": f"jdbc:postgresql://127.0.0.1:{closed}/x"}
+    code, output = finished(interactions(home, unpublished, "import", "--verbose", str(small.path)))
+    assert code == 1
+    assert (
+        "interactions import: reaching PostgreSQL to publish the marts failed on the Spark "
+        "cluster: "
+    ) in output, output[-3000:]
+    assert f"127.0.0.1:{closed} refused" in output
+    assert output.rstrip().endswith("; the live data is unchanged")
+    assert "Running with dbt" not in output  # --verbose: no dbt process had started
+    unchanged()
+    assert leftovers(dbname, environ) == nothing_left
+    # Killed while publishing: what it built is left for the next import to drop.
+    killed_while_publishing(dbname, home, environ, small, tmp_path / "go-on")
+    unchanged()
+    left = leftovers(dbname, environ)
+    assert left["cluster"] == ["marts__next", "raw__next", "staging__next"], left
+    assert sorted(left["postgres"]) == ["marts__next", "raw__next", "staging__next"], left
     # A data test that fails on the cluster: dbt's own account, nothing published. It reads
     # FIRST_MODEL, so it fails as soon as that is built and dbt skips what is built from it.
     failing = home / "dbt_project" / "tests" / "cluster_failure.sql"
@@ -299,38 +324,19 @@ def test_a_failing_cluster_build_leaves_the_served_version_as_it_was(imported, t
     [skipped] = re.findall(r"Done\. PASS=\d+ WARN=\d+ ERROR=1 SKIP=(\d+)", output)
     assert int(skipped) > 50, output[-3000:]
     unchanged()
-    # A cluster that cannot reach PostgreSQL to publish: the error says so before dbt starts.
-    closed = port_below_ephemeral_range()
-    unpublished = {**environ, "SPARK_POSTGRES_URL": f"jdbc:postgresql://127.0.0.1:{closed}/x"}
-    code, output = finished(interactions(home, unpublished, "import", "--verbose", str(small.path)))
-    assert code == 1
-    assert (
-        "interactions import: reaching PostgreSQL to publish the marts failed on the Spark "
-        "cluster: "
-    ) in output, output[-3000:]
-    assert f"127.0.0.1:{closed} refused" in output
-    assert output.rstrip().endswith("; the live data is unchanged")
-    assert "Running with dbt" not in output  # --verbose: no dbt process had started
-    unchanged()
+    assert leftovers(dbname, environ) == nothing_left
 
 
-@pytest.mark.parametrize("imported", [ROWS], indirect=True)
-def test_an_import_killed_while_publishing_changes_nothing_and_the_next_goes_live(
-    imported, tmp_path
-):
-    """Killed while the cluster's JDBC insert into PostgreSQL runs: the import pauses once
-    PostgreSQL's __next tables are defined (pause point "fill"), the test locks them (SHARE:
-    an insert waits), lets the import go on, sees the cluster's insert waiting in
-    pg_stat_activity, and SIGKILLs the import there."""
-    dbname, home, environ = imported.dbname, imported.home, imported.environ
-    served = fingerprint(dbname)
-    small = messy_workbook.generate(tmp_path / "small.xlsx", SEED + 1, 2000)
-    go_on = tmp_path / "go-on"
+def killed_while_publishing(dbname: str, home: Path, environ: dict, workbook, go_on: Path):
+    """An import of `workbook` SIGKILLed while the cluster's JDBC insert into PostgreSQL runs:
+    it pauses once PostgreSQL's __next tables are defined (pause point "fill"), the test locks
+    them (SHARE: an insert waits), lets the import go on, sees the cluster's insert waiting in
+    pg_stat_activity, and kills the import there."""
     process = interactions(
         home,
         {**environ, "INTERACTIONS_PAUSE_UNTIL": str(go_on)},
         "import",
-        str(small.path),
+        str(workbook.path),
         pause_at="fill",
     )
     for line in process.stdout:
@@ -356,18 +362,6 @@ def test_an_import_killed_while_publishing_changes_nothing_and_the_next_goes_liv
         assert inserting, "no JDBC insert into marts__next was waiting"
         locking.rollback()  # the cluster's insert, orphaned, goes on or is cancelled
     time.sleep(1)  # the dbt children die with it (PR_SET_PDEATHSIG)
-    assert live_version(dbname) == 1
-    assert fingerprint(dbname) == served
-    left = leftovers(dbname, environ)
-    assert left["cluster"] == ["marts__next", "raw__next", "staging__next"], left
-    assert sorted(left["postgres"]) == ["marts__next", "raw__next", "staging__next"], left
-    code, output = finished(
-        interactions(home, environ, "import", "--allow-shrink", str(small.path))
-    )
-    assert code == 0, output[-5000:]
-    assert "version 2 is live" in output
-    assert live_version(dbname) == 2
-    assert leftovers(dbname, environ) == {"postgres": [], "cluster": [], "landing": []}
 
 
 def wait_for_insert(dbname: str, schema: str, seconds: float) -> bool:
