@@ -341,32 +341,28 @@ def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
     ]
     # Which version a rollback picks is the version store's rule, the same code on every
     # warehouse, and rollback 2 has shown that this warehouse serves the version it is given:
-    # the next two rollbacks (and their builds) run on DuckDB only. So do the shrink guard's
-    # three builds: it compares figures every warehouse's build records alike (the version
-    # store's, checked above), and a refused build is thrown away as a preview is (no
-    # leftovers, above).
+    # the next rollback (and its build) runs on DuckDB only. So do the shrink guard's two
+    # builds: it compares figures every warehouse's build records alike (the version store's,
+    # checked above), and a refused build is thrown away as a preview is.
     if warehouse.name == "duckdb":
-        # rollback alone: the version before the live one.
-        warehouse.ok("rollback")
-        assert [v["version"] for v in warehouse.history() if v["is_live"]] == [1]
-        warehouse.ok("rollback", "3")
-        assert warehouse.answers() == answers_b
-
         # An export with a tenth of the live interactions: refused, with both figures.
         tenth = workbook(tmp_path / "tenth.xlsx", CUSTOMERS_B, INTERACTIONS_B[:2], PRODUCTS)
         refused = warehouse.run("import", str(tenth))
         assert refused.returncode == 1
         assert refused.stderr == (
             "interactions import: this export would drop more than IMPORT_MAX_SHRINK=0.2 of the"
-            " live data: interactions counted: 2 in this export against 20 in the live version 3"
+            " live data: interactions counted: 2 in this export against 20 in the live version 2"
             " (90% fewer). Is it a partial export? Import it with --allow-shrink if it is meant to"
             " replace everything; nothing changed\n"
         )
-        assert warehouse.answers() == answers_b
+        assert warehouse.answers() == answers_a
         assert [v["version"] for v in warehouse.history()] == [3, 2, 1]
         assert warehouse.leftovers() == []
-        # ... and --allow-shrink takes it (a preview of a refused export: the shrink guard's
-        # test).
+        # rollback alone: the version before the live one.
+        warehouse.ok("rollback")
+        assert [v["version"] for v in warehouse.history() if v["is_live"]] == [1]
+        # ... and --allow-shrink takes the tenth (a preview of a refused export: the shrink
+        # guard's test).
         out = warehouse.ok("import", "--allow-shrink", str(tenth))
         assert out.startswith(f"Imported tenth.xlsx into the {warehouse.name} warehouse: version 4")
 
@@ -382,9 +378,9 @@ def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
 def test_a_plain_dbt_build_never_changes_what_is_served(warehouse):
     before = warehouse.answers()
     dbt = Path(sys.executable).with_name("dbt")
-    # Twice: the second build replaces every table of the first (the README's dev loop; on
-    # DuckDB it failed every time until macros/duckdb_indexes.sql).
-    for build in ("first", "second"):
+    # On DuckDB twice: the second build replaces every table of the first (the README's dev
+    # loop; it failed every time until macros/duckdb_indexes.sql).
+    for build in ("first", "second") if warehouse.name == "duckdb" else ("first",):
         done = subprocess.run(  # noqa: S603
             [str(dbt), "build", "--project-dir", "dbt_project"],
             cwd=warehouse.home,
@@ -502,23 +498,18 @@ def test_the_shrink_guard_counts_customers_alone_and_reads_its_limit(warehouse, 
     # A's interactions are all customers 1-3's: an export of those three customers keeps them.
     few = workbook(tmp_path / "few.xlsx", CUSTOMERS_A[:3], INTERACTIONS_A, PRODUCTS)
 
-    def refusal(limit: str) -> str:
-        return (
-            f"interactions import: this export would drop more than IMPORT_MAX_SHRINK={limit} of "
-            "the live data: customers: 3 in this export against 7 in the live version 2 (57% "
-            "fewer). Is it a partial export? Import it with --allow-shrink if it is meant to "
-            "replace everything; nothing changed\n"
-        )
-
-    refused = warehouse.run("import", str(few))
-    assert (refused.returncode, refused.stderr) == (1, refusal("0.2"))
-    # A stricter limit refuses it too; a preview says so, with the same reason, and exits 1.
+    # A preview with a stricter limit than the default (0.2: the story's refusal) says so, with
+    # the reason, and exits 1.
     stricter = warehouse.run("import", "--preview", str(few), IMPORT_MAX_SHRINK="0.5")
     assert stricter.returncode == 1
     assert stricter.stdout.startswith(
         "Preview of few.xlsx on the duckdb warehouse: it would be refused by the shrink guard"
     ), stricter.stdout
-    assert stricter.stderr == refusal("0.5").replace("; nothing changed", "", 1), stricter.stderr
+    assert stricter.stderr == (
+        "interactions import: this export would drop more than IMPORT_MAX_SHRINK=0.5 of the live"
+        " data: customers: 3 in this export against 7 in the live version 2 (57% fewer). Is it a"
+        " partial export? Import it with --allow-shrink if it is meant to replace everything\n"
+    ), stricter.stderr
     assert [v["version"] for v in warehouse.history()] == [2, 1]
     out = warehouse.ok("import", str(few), IMPORT_MAX_SHRINK="0.6")
     assert out.startswith("Imported few.xlsx into the duckdb warehouse: version 3 is live")
