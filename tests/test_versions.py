@@ -435,23 +435,22 @@ def test_retention_keeps_the_newest_versions(tmp_path, monkeypatch):
     a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
     b = workbook(tmp_path / "B.xlsx", CUSTOMERS_B, INTERACTIONS_B, PRODUCTS)
     project.ok("import", str(a))
-    project.ok("import", str(b))
-    assert [v["version"] for v in project.history()] == [3, 2, 1]
-    out = project.ok("import", "--allow-shrink", str(a), IMPORT_KEEP_VERSIONS="2")
-    assert "Versions removed (IMPORT_KEEP_VERSIONS): 1, 2\n" in out
-    assert [(v["version"], v["is_live"]) for v in project.history()] == [(4, True), (3, False)]
-    assert sorted(p.name for p in versions.Store(project.settings).root.iterdir()) == ["3", "4"]
+    assert [v["version"] for v in project.history()] == [2, 1]
+    out = project.ok("import", str(b), IMPORT_KEEP_VERSIONS="2")
+    assert "Versions removed (IMPORT_KEEP_VERSIONS): 1\n" in out
+    assert [(v["version"], v["is_live"]) for v in project.history()] == [(3, True), (2, False)]
+    assert sorted(p.name for p in versions.Store(project.settings).root.iterdir()) == ["2", "3"]
     assert "Kept: the newest 20 versions" in project.ok("history")
     # A version whose seed files are gone is an error, never another version's data.
     store = versions.Store(project.settings)
-    (store.folder(3) / "raw_customers.csv").unlink()
-    broken = project.run("rollback", "3")
+    (store.folder(2) / "raw_customers.csv").unlink()
+    broken = project.run("rollback", "2")
     assert broken.returncode == 1
     assert broken.stderr == (
-        "interactions rollback: version 3 cannot be built: raw_customers.csv missing from "
-        f"{store.folder(3)}; nothing changed\n"
+        "interactions rollback: version 2 cannot be built: raw_customers.csv missing from "
+        f"{store.folder(2)}; nothing changed\n"
     )
-    assert [(v["version"], v["is_live"]) for v in project.history()] == [(4, True), (3, False)]
+    assert [(v["version"], v["is_live"]) for v in project.history()] == [(3, True), (2, False)]
     bad = project.run("import", str(a), IMPORT_KEEP_VERSIONS="0")
     assert bad.returncode == 1
     assert bad.stderr == (
@@ -483,7 +482,8 @@ def test_a_version_live_but_not_yet_kept_is_kept_by_the_next_command(tmp_path, m
     assert [(v["version"], v["is_live"]) for v in project.history()] == [(2, True), (1, False)]
     store = versions.Store(project.settings)
     assert (store.root / "2.pending" / "raw_customers.csv").is_file()
-    project.ok("build")  # the next command keeps it
+    # The next command keeps it, first thing (even a rollback that then fails).
+    assert project.run("rollback", "9").returncode == 1
     assert sorted(p.name for p in store.root.iterdir()) == ["1", "2"]
     assert [(v["version"], v["is_live"]) for v in project.history()] == [(2, True), (1, False)]
 
