@@ -132,7 +132,7 @@ def imported(cluster, tmp_path_factory, request):
     rows = request.param
     folder = tmp_path_factory.mktemp(f"cluster-import-{rows}")
     workbook = messy_workbook.generate(folder / f"messy-{rows}.xlsx", SEED, rows)
-    duckdb_home = project_copy(folder / "duckdb")
+    duckdb_home = project_copy(folder / "duckdb", "duckdb")
     duckdb_path = duckdb_home / "warehouse" / "interactions.duckdb"
     duckdb_environ = {"WAREHOUSE": "duckdb", "DUCKDB_PATH": str(duckdb_path)}
     on_duckdb = interactions(duckdb_home, duckdb_environ, "import", str(workbook.path))
