@@ -29,10 +29,11 @@ def main() -> int:
     pip_compile = Path(sys.executable).with_name("pip-compile")
     stale = []
     with tempfile.TemporaryDirectory() as folder:
-        for lock, extra in LOCKS.items():
+        compiling = {}
+        for lock, extra in LOCKS.items():  # the three at once: each waits on its resolver
             candidate = Path(folder) / lock
             shutil.copy(ROOT / lock, candidate)
-            subprocess.run(  # noqa: S603 - fixed argument list
+            compiling[lock] = subprocess.Popen(  # noqa: S603 - fixed argument list
                 [
                     str(pip_compile),
                     "--quiet",
@@ -45,9 +46,11 @@ def main() -> int:
                     "pyproject.toml",
                 ],
                 cwd=ROOT,
-                check=True,
             )
-            if pins(candidate.read_text()) != pins((ROOT / lock).read_text()):
+        for lock, process in compiling.items():
+            if process.wait() != 0:
+                raise subprocess.CalledProcessError(process.returncode, process.args)
+            if pins((Path(folder) / lock).read_text()) != pins((ROOT / lock).read_text()):
                 stale.append(lock)
     if stale:
         print(f"stale lock files: {', '.join(stale)}; run `make lock` and commit", file=sys.stderr)
