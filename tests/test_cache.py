@@ -67,8 +67,22 @@ def test_cached_answers_run_no_sql_and_equal_the_warehouse(sample, app, client):
         calls.append(query)
         return original(query, **params)
 
-    with mock.patch.object(reader, "fetch_all", counted):
+    # The load the first request starts waits until that request's own warehouse query is
+    # done: a request still answering from the warehouse when the load ends may open the
+    # file again (that is allowed); the blocks let go below are the load's.
+    answered = threading.Event()
+    read_snapshot = cache_module.AnswerCache._read_snapshot
+
+    def after_the_first_answer(cache, token):
+        assert answered.wait(10)
+        return read_snapshot(cache, token)
+
+    with (
+        mock.patch.object(reader, "fetch_all", counted),
+        mock.patch.object(cache_module.AnswerCache, "_read_snapshot", after_the_first_answer),
+    ):
         first = client.get("/api/v1/interactions/1")  # no copy yet: the warehouse answers
+        answered.set()
         assert first.get_json() == {"data": {"customer_id": 1, "interactions": SAMPLE[1]}}
         with app.app_context():
             cache = cache_module.get_cache()
