@@ -94,6 +94,14 @@ class Cluster:
         return self.folder / "tables"
 
 
+# The Thrift server's and the executors' JVMs compile with C1 only (as profiles.yml's in-process
+# Spark) and collect with the serial collector: a build is many small statements, for which
+# C2's compiling costs more CPU than its code saves. The first import through a new cluster
+# (idle, 2 cores), with the JVMs' defaults and with these: 2,000 interactions 119 s (199 s of
+# JVM CPU) and 85 s (120 s); 100,000 interactions 135 s (231 s) and 87 s (115 s).
+JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
 def spark_home() -> Path:
     import pyspark
 
@@ -142,9 +150,9 @@ def commands(cluster: Cluster) -> dict[str, list[str]]:
         "--conf", "spark.sql.session.timeZone=UTC",
         "--conf", "spark.sql.shuffle.partitions=4",
         "--conf", f"spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName={metastore};create=true",  # noqa: E501
-        "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={cluster.folder} -Duser.timezone=UTC",  # noqa: E501
+        "--conf", f"spark.driver.extraJavaOptions={JVM_OPTIONS} -Dderby.system.home={cluster.folder} -Duser.timezone=UTC",  # noqa: E501
         # JDBC writes turn timestamps into the JVM's local time: UTC, as the session's.
-        "--conf", "spark.executor.extraJavaOptions=-Duser.timezone=UTC",
+        "--conf", f"spark.executor.extraJavaOptions={JVM_OPTIONS} -Duser.timezone=UTC",
         # A statement's password option (publishing into PostgreSQL) never reaches a log.
         "--conf", f"spark.sql.redaction.string.regex={REDACTED_STATEMENT_PARTS}",
         "--hiveconf", f"hive.server2.thrift.port={cluster.thrift_port}",
