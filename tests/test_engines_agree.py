@@ -8,6 +8,11 @@ bookkeeping), and on DuckDB and PostgreSQL every API answer too: per customer, p
 customer type, data quality, channels, topics and the customer list. A divergence prints the
 workbook cells behind it.
 
+The Spark build is also `make test`'s proof of the project on Spark (WAREHOUSE=spark, an
+in-process PySpark; test_spark.py holds the rest): it runs the unit tests, which must all pass,
+by name; then a build whose data fails a test (two products in one month) exits 1 naming the
+month, and leaves the live warehouse, its link and its marts as they were.
+
 FUZZ_SEED picks another world (default 12), FUZZ_ENGINE_ROWS its size (default 2,000
 interaction rows); `make fuzz-engines` runs several larger ones.
 """
@@ -16,11 +21,13 @@ import datetime
 import decimal
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 import duckdb
@@ -38,7 +45,7 @@ from tests.test_spark import (
     require_spark,
     spark_build,
 )
-from tests.warehouses import copy_project, postgres_database, unit_tests_passed
+from tests.warehouses import UNIT_TESTS, copy_project, postgres_database, unit_tests_passed
 
 pytestmark = pytest.mark.spark  # make test-fast leaves these out
 
@@ -165,15 +172,28 @@ def finished(process: subprocess.Popen, home: Path) -> str:
     return output
 
 
+class Engines(NamedTuple):
+    """What the `engines` fixture gives: the workbook, {engine: marts}, {engine: environment
+    for the API} (DuckDB and PostgreSQL), and Spark's build (tests/test_spark.CliBuild, done)
+    with its output."""
+
+    workbook: messy_workbook.MessyWorkbook
+    marts: dict
+    environs: dict
+    spark: object
+    spark_output: str
+
+
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory):
     """The generated workbook imported on DuckDB and PostgreSQL and built on Spark, all three
-    at once. Yields (workbook, {engine: marts}, {engine: environment for the API})."""
+    at once (Spark's build runs the unit tests too: the DuckDB and PostgreSQL copies record
+    them as passed, as the sample's builds run them there)."""
     require_spark()
     folder = tmp_path_factory.mktemp("messy")
     workbook = messy_workbook.generate(folder / f"messy-{SEED}.xlsx", SEED, ROWS)
 
-    spark_home = project_copy(folder / "spark", "spark")
+    spark_home = project_copy(folder / "spark")
     settings = settings_module.load({**os.environ, "INTERACTIONS_HOME": str(spark_home)})
     for reader in open_workbook(workbook.path, date_formats(settings)).sheets:
         # The sheets as `interactions import` lands them (Spark has no import of its own).
@@ -194,13 +214,14 @@ def engines(tmp_path_factory):
         try:
             for process, home in importing:
                 finished(process, home)
-            spark.output()
+            spark_output = spark.output()
             marts = {
                 "duckdb": read_duckdb_marts(duckdb_path),
                 "postgres": read_postgres_marts(dbname),
                 "spark": read_spark_marts(spark.settings),
             }
-            yield workbook, marts, {"duckdb": duckdb_environ, "postgres": postgres_environ}
+            environs = {"duckdb": duckdb_environ, "postgres": postgres_environ}
+            yield Engines(workbook, marts, environs, spark, spark_output)
         finally:
             spark.stop()
             for process, _ in importing:
@@ -213,7 +234,7 @@ def engines(tmp_path_factory):
 @pytest.mark.parametrize("table", MARTS)
 @pytest.mark.parametrize("engine", ["postgres", "spark"])
 def test_every_mart_is_the_same_on_every_engine(engines, table, engine):
-    workbook, marts, _ = engines
+    workbook, marts = engines.workbook, engines.marts
     columns, expected = comparable(marts["duckdb"], table)
     engine_columns, rows = comparable(marts[engine], table)
     assert engine_columns == columns
@@ -225,7 +246,7 @@ def test_every_mart_is_the_same_on_every_engine(engines, table, engine):
 def test_the_workbook_exercises_every_rule(engines):
     """The generated world holds every kind of row the rules decide, so the comparison above
     covers them all."""
-    _, marts, _ = engines
+    marts = engines.marts
     columns, rows = comparable(marts["duckdb"], "quarantined_rows")
     reasons = {row[columns.index("quarantine_reason")] for row in rows}
     assert reasons == {
@@ -252,7 +273,7 @@ def test_the_workbook_exercises_every_rule(engines):
 def test_the_cells_of_the_issue_table_give_one_answer_on_every_engine(engines, answers, engine):
     """NBSP around a channel and an id, two spaces or a tab inside a date, a two-digit year,
     'Null' text, a type of only a no-break space: the same counts and customer everywhere."""
-    _, marts, _ = engines
+    marts = engines.marts
     customer = messy_workbook.TABLE_CUSTOMER
     columns, rows = comparable(marts[engine], "dim_customers")
     [row] = [row for row in rows if row[columns.index("customer_id")] == customer]
@@ -278,7 +299,7 @@ def test_the_cells_of_the_issue_table_give_one_answer_on_every_engine(engines, a
 
 @pytest.mark.parametrize("engine", ["duckdb", "postgres", "spark"])
 def test_a_channel_added_to_the_seed_counts_through_its_eleventh_alias(engines, engine):
-    workbook, marts, _ = engines
+    workbook, marts = engines.workbook, engines.marts
     columns, channels = comparable(marts[engine], "dim_channels")
     assert [
         (row[columns.index("channel")], row[columns.index("display_order")]) for row in channels
@@ -297,6 +318,41 @@ def test_a_channel_added_to_the_seed_counts_through_its_eleventh_alias(engines, 
     }
     assert {channel_of.get(number) for number in rings} <= {"Pager", None}
     assert "Pager" in {channel_of.get(number) for number in rings}
+
+
+def test_spark_runs_every_unit_test_and_keeps_seeds_as_version_one(engines):
+    """Every unit test the project declares ran and passed on Spark, by name, and no node
+    failed or was skipped. Spark keeps no version store, but seeds/ is version 1 there too,
+    and no kept version is listed."""
+    output = engines.spark_output
+    assert sorted(re.findall(r" PASS \w+::(test_\w+)", output)) == sorted(UNIT_TESTS)
+    assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 SKIP=0 ", output), output[-3000:]
+    marts = engines.marts["spark"]
+    [row] = marts["build_info"]["rows"]
+    build_info = dict(zip(marts["build_info"]["columns"], row, strict=True))
+    assert build_info["data_version"] == 1
+    assert marts["data_versions"]["rows"] == []
+
+
+def test_a_real_dbt_failure_on_spark_keeps_the_live_warehouse(engines):
+    """After the workbook went live on Spark, a build whose data fails a test (two products in
+    one month): exit 1 naming the month, the live link and the folder it points at as they
+    were, the same marts, and no half-built folder left."""
+    settings = engines.spark.settings
+    home = Path(engines.spark.environ["INTERACTIONS_HOME"])
+    live = settings.spark_warehouse_dir
+    target = live.resolve()
+    products = seed_path(home / "seeds", "raw_products_of_discussion")
+    products.write_text("date,product\n10-2019,Sand\n10-2019,Orange\n")
+    failed = spark_build(home)
+    failed.process.wait(timeout=BUILD_SECONDS)
+    output = failed.log.read_text()
+    assert failed.process.returncode == 1, output[-3000:]
+    assert "ERROR one_product_per_month" in output
+    assert "month 10-2019: row 1 'Sand', row 2 'Orange'" in output
+    assert live.resolve() == target
+    assert read_spark_marts(settings) == engines.marts["spark"]
+    assert sorted(path.name for path in live.parent.iterdir()) == ["live", target.name]
 
 
 def api_answers(environ: dict, marts: dict) -> dict:
@@ -369,12 +425,12 @@ def answers_to(client, urls: list[str]) -> dict:
 @pytest.fixture(scope="module")
 def answers(engines):
     """Every read API answer on DuckDB and on PostgreSQL, by URL: {engine: {url: answer}}."""
-    _, marts, environs = engines
+    marts, environs = engines.marts, engines.environs
     return {engine: api_answers(environ, marts[engine]) for engine, environ in environs.items()}
 
 
 def test_every_api_answer_is_the_same_on_duckdb_and_postgres(engines, answers):
-    workbook, _, _ = engines
+    workbook = engines.workbook
     duckdb_answers, postgres_answers = answers["duckdb"], answers["postgres"]
     assert sorted(duckdb_answers) == sorted(postgres_answers)
     assert len(duckdb_answers) > 100

@@ -87,8 +87,8 @@ def test_sample_reconciles_and_reports_its_findings(sample_warehouse):
     assert "WARN 1 warn_customers_not_in_customer_sheet" in output
     assert "PASS warn_quarantined_rows" in output
     assert "ERROR=0" in output
-    # Every dbt unit test ran and passed on this warehouse (as tests/test_spark.py counts
-    # them on Spark): the project's unit tests, by name.
+    # Every dbt unit test ran and passed on this warehouse (as tests/test_engines_agree.py
+    # counts them on Spark): the project's unit tests, by name.
     passed = sorted(re.findall(r" PASS \w+::(test_\w+)", output))
     assert passed == sorted(UNIT_TESTS)
 

@@ -1,7 +1,9 @@
-"""The same dbt project on Apache Spark (WAREHOUSE=spark, an in-process PySpark): the sample
-seeds give the sample answers, and (make test-scale: the scale mark) a generated workbook of
-100,000+ interactions, bulk-loaded by Spark's CSV reader, gives marts equal to PostgreSQL's row
-for row. Without PySpark or Java these tests skip, except with CI=true, where they fail."""
+"""The same dbt project on Apache Spark (WAREHOUSE=spark, an in-process PySpark): how a build
+goes live and keeps the live warehouse when it fails, and (make test-scale: the scale mark) a
+generated workbook of 100,000+ interactions, bulk-loaded by Spark's CSV reader, giving marts equal
+to PostgreSQL's row for row. `make test`'s real Spark build is test_engines_agree.py's: the
+differential workbook, its unit tests, and a build whose data fails a test. Without PySpark or
+Java these tests skip, except with CI=true, where they fail."""
 
 import csv
 import importlib.util
@@ -14,7 +16,6 @@ import subprocess
 import sys
 from contextlib import ExitStack
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -203,17 +204,6 @@ def spark_build(home):
 
 
 @pytest.fixture(scope="module")
-def sample_build(tmp_path_factory):
-    """The sample seeds' `interactions build` on Spark, started."""
-    require_spark()
-    started = spark_build(copy_project(tmp_path_factory.mktemp("sample-spark")))
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
-@pytest.fixture(scope="module")
 def generated_builds(tmp_path_factory):
     """The generated workbook's builds (make test-scale), started at once: on Spark and (when
     PostgreSQL is reachable) on PostgreSQL, from the same seed files. Yields (builds, the rows
@@ -238,125 +228,10 @@ def generated_builds(tmp_path_factory):
                 build_process.stop()
 
 
-# --- the sample seeds ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def spark_sample(sample_build):
-    output = sample_build.output()
-    return output, read_spark_marts(sample_build.settings)
-
-
 def rows_of(marts, table, *columns):
     names = marts[table]["columns"]
     picked = [[row[names.index(column)] for column in columns] for row in marts[table]["rows"]]
     return sorted(tuple(row) for row in picked)
-
-
-def test_spark_sample_gives_the_sample_answers(spark_sample):
-    _, marts = spark_sample
-    assert sorted(marts) == MARTS
-    assert rows_of(
-        marts,
-        "interactions_by_customer_channel",
-        "customer_id",
-        "channel",
-        "topic",
-        "interaction_count",
-    ) == [
-        (1, "Email", "Unknown", 1),
-        (3, "Email", "Unknown", 1),
-        (4, "Bird", "Unknown", 1),
-        (4, "Call", "Unknown", 1),
-    ]
-    assert rows_of(
-        marts,
-        "dim_customers",
-        "customer_id",
-        "occupation",
-        "customer_type",
-        "interaction_count",
-        "is_in_customer_sheet",
-    ) == [
-        (1, "Jedi", "Red", 1, True),
-        (2, "Batman", "Orange", 0, True),
-        (3, "Santa Claus", "Blue", 1, True),
-        (4, "Unknown", "Unknown", 2, False),
-        (11, "Doctor", "Orange", 0, True),
-        (12, "Plummer", "Red", 0, True),
-    ]
-    assert rows_of(
-        marts,
-        "interactions_by_customer_type_channel",
-        "customer_type",
-        "channel",
-        "topic",
-        "interaction_count",
-    ) == [
-        ("Blue", "Email", "Unknown", 1),
-        ("Red", "Email", "Unknown", 1),
-        ("Unknown", "Bird", "Unknown", 1),
-        ("Unknown", "Call", "Unknown", 1),
-    ]
-    assert rows_of(marts, "dim_channels", "display_order", "channel") == [
-        (1, "Email"),
-        (2, "Call"),
-        (3, "Bird"),
-    ]
-    assert rows_of(marts, "dim_topics", "topic", "month_count", "is_unknown") == [
-        ("Orange", 1, False),
-        ("Sand", 2, False),
-        ("Unknown", 0, True),
-    ]
-    assert rows_of(
-        marts,
-        "fct_interactions",
-        "interaction_id",
-        "customer_id",
-        "channel",
-        "interaction_month",
-        "interaction_started_at",
-    ) == [
-        (1, 1, "Email", "2019-10-01", "2019-10-04 09:00:00"),
-        (2, 4, "Call", "2020-02-01", "2020-02-11 16:10:00"),
-        (3, 4, "Bird", "2020-03-01", "2020-03-05 11:23:00"),
-        (4, 3, "Email", "2021-06-01", "2021-06-04 13:01:00"),
-    ]
-
-
-def test_spark_sample_reconciles_and_passes_every_test(spark_sample):
-    output, marts = spark_sample
-    assert rows_of(
-        marts,
-        "sheet_reconciliation",
-        "sheet_name",
-        "rows_landed",
-        "rows_counted",
-        "rows_quarantined",
-    ) == [("customers", 5, 5, 0), ("interactions", 4, 4, 0), ("products", 3, 3, 0)]
-    assert marts["quarantined_rows"]["rows"] == []
-    assert rows_of(
-        marts,
-        "build_info",
-        "interactions_counted",
-        "interactions_without_topic",
-        "customers_not_in_sheet",
-        "rows_landed",
-        "rows_quarantined",
-        "customer_channel_total",
-        "customer_type_channel_total",
-    ) == [(4, 4, 1, 12, 0, 4, 4)]
-    # Spark keeps no version store, but seeds/ is version 1 there too; no kept version listed.
-    assert rows_of(marts, "build_info", "data_version") == [(1,)]
-    assert marts["data_versions"]["rows"] == []
-    assert "WARN 4 warn_interactions_without_topic" in output
-    assert "WARN 1 warn_customers_not_in_customer_sheet" in output
-    assert "PASS warn_quarantined_rows" in output
-    assert "PASS expression_is_true_sheet_reconciliation_rows_landed" in output
-    # Every unit test the project declares ran and passed on Spark, by name.
-    assert sorted(re.findall(r" PASS \w+::(test_\w+)", output)) == sorted(UNIT_TESTS)
-    assert "ERROR=0" in output
-    assert "SKIP=0" in output
 
 
 # --- a generated workbook of 100,000+ interactions, on Spark and on PostgreSQL ---------------
@@ -517,27 +392,6 @@ def test_warehouse_spark_is_a_setting(tmp_path):
     settings = settings_module.load({"WAREHOUSE": "spark", "INTERACTIONS_HOME": str(tmp_path)})
     assert settings.warehouse == "spark"
     assert settings.spark_warehouse_dir == tmp_path / "warehouse" / "spark" / "live"
-
-
-def test_a_real_dbt_failure_on_spark_keeps_the_live_warehouse(spark_sample, sample_build):
-    """After the sample went live on Spark, a build whose data fails a test (two products in
-    one month): exit 1 naming the month, the live link and the folder it points at as they
-    were, the same marts, and no half-built folder left."""
-    sample = sample_build
-    home = Path(sample.environ["INTERACTIONS_HOME"])
-    live = sample.settings.spark_warehouse_dir
-    target, before = live.resolve(), read_spark_marts(sample.settings)
-    products = home / "seeds" / "raw_products_of_discussion.csv"
-    products.write_text("date,product\n10-2019,Sand\n10-2019,Orange\n")
-    failed = spark_build(home)
-    failed.process.wait(timeout=BUILD_SECONDS)
-    output = failed.log.read_text()
-    assert failed.process.returncode == 1, output[-3000:]
-    assert "ERROR one_product_per_month" in output
-    assert "month 10-2019: row 1 'Sand', row 2 'Orange'" in output
-    assert live.resolve() == target
-    assert read_spark_marts(sample.settings) == before
-    assert sorted(path.name for path in live.parent.iterdir()) == ["live", target.name]
 
 
 def fake_dbt(monkeypatch, command):

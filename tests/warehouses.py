@@ -57,8 +57,8 @@ def unit_tests_passed(home: Path, warehouse: str) -> None:
     """Record in `home`'s dbt target folder that the project's unit tests passed on
     `warehouse`, as a build that ran them does (interactions/unit_tests.py): `home`'s builds
     leave them out. For the tests whose subject is the data, on a warehouse where other tests
-    run the unit tests: the sample templates' builds on DuckDB and PostgreSQL, test_spark.py's
-    on Spark."""
+    run the unit tests: the sample templates' builds on DuckDB and PostgreSQL,
+    test_engines_agree.py's on Spark."""
     environ = {**os.environ, "INTERACTIONS_HOME": str(home), "WAREHOUSE": warehouse}
     unit_tests.UnitTests(settings_module.load(environ)).record()
 
