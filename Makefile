@@ -95,8 +95,8 @@ bench: install ## API throughput and latency vs the Flask ceiling (wrk; 10k and 
 bench-import: install ## Time `interactions import` of a 1M-row workbook (made once in .bench/) on both warehouses
 	$(BIN)/python scripts/bench_import.py
 
-lint: install-dev ## sqlfluff (dbt Labs style) on the models and tests, ruff on the Python
-	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
+lint: install-dev ## sqlfluff (dbt Labs style; a process per core) on the models and tests, ruff on the Python
+	$(BIN)/sqlfluff lint --processes 0 dbt_project/models dbt_project/tests
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

@@ -94,12 +94,14 @@ class Cluster:
         return self.folder / "tables"
 
 
-# The Thrift server's and the executors' JVMs compile with C1 only (as profiles.yml's in-process
-# Spark) and collect with the serial collector: a build is many small statements, for which
-# C2's compiling costs more CPU than its code saves. The first import through a new cluster
-# (idle, 2 cores), with the JVMs' defaults and with these: 2,000 interactions 119 s (199 s of
-# JVM CPU) and 85 s (120 s); 100,000 interactions 135 s (231 s) and 87 s (115 s).
-JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# The Thrift server's and the executors' JVMs run as profiles.yml's in-process Spark: C1 only
+# (with the 256 MB code cache C1 alone needs for Spark's generated code: with its default 48 MB
+# a long-running server's cache fills, and the JIT stops) and the serial collector. A build is
+# many small statements, for which C2's compiling costs more CPU than its code saves. The first
+# import through a new cluster (idle, 2 cores), with the JVMs' defaults and with these: 2,000
+# interactions 119 s (199 s of JVM CPU) and 85 s (120 s); 100,000 interactions 135 s (231 s)
+# and 87 s (115 s).
+JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m -XX:+UseSerialGC"
 
 
 def spark_home() -> Path:

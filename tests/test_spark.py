@@ -86,9 +86,9 @@ spark = (
     .config("spark.ui.enabled", "false")
     .config("spark.ui.showConsoleProgress", "false")
     .config("spark.sql.session.timeZone", "UTC")
-    .config(
+    .config(  # as profiles.yml
         "spark.driver.extraJavaOptions",
-        "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m",  # as profiles.yml
+        "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m -XX:+UseSerialGC",
     )
     .config("spark.sql.warehouse.dir", warehouse + "/tables")
     .config(
