@@ -14,25 +14,20 @@ for a key and sends it to the API). Keys and headers are never logged.
 Without API_KEY_HASHES the API is open, for local development, and says so at start-up.
 """
 
-import hashlib
 import hmac
 import logging
 import os
-import re
-from dataclasses import dataclass
 
 from flask import current_app, request
 
 from api.errors import ApiError, error_response
+from core.api_keys import ADMIN, VARIABLE, KeyEntry, digest, parse_keys
 
 log = logging.getLogger(__name__)
 
-VARIABLE = "API_KEY_HASHES"
 EXTENSION = "api_key_hashes"
 PROTECTED_PREFIX = "/api/"
 REALM = "interactions"
-_DIGEST = re.compile(r"[0-9a-f]{64}")
-ADMIN = "admin"
 # Where a request's key scope is noted ("read" or "admin"; absent with API keys off).
 SCOPE_KEY = "interactions.api_key_scope"
 
@@ -45,53 +40,6 @@ KEYS_OFF_FOR_ADMIN = (
     f"this needs an admin API key, and API keys are off: set {VARIABLE} with an admin entry "
     "(`interactions apikey new --admin` prints a key and its entry)"
 )
-
-
-@dataclass(frozen=True)
-class KeyEntry:
-    """One API_KEY_HASHES entry: the key's digest, and whether it is an admin key."""
-
-    digest: str
-    admin: bool = False
-
-
-def digest(key: str) -> str:
-    """The SHA-256 hex digest of a key, as API_KEY_HASHES lists it."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def parse_keys(text: str | None) -> tuple[KeyEntry, ...] | None:
-    """The entries of API_KEY_HASHES; None when the variable is not set (the API is open).
-
-    A value that is set but is not a comma-separated list of SHA-256 hex digests, each with
-    `:admin` or nothing after it, is a ValueError naming the variable: a typo must not open
-    the API, nor lock everyone out silently."""
-    if text is None:
-        return None
-    items = [item.strip().lower() for item in text.split(",")]
-    items = [item for item in items if item]
-    if not items:
-        raise ValueError(
-            f"{VARIABLE} is set but empty: give the SHA-256 digests of the valid keys "
-            "(interactions apikey new), comma-separated, or unset it to leave the API open"
-        )
-    entries = []
-    for position, item in enumerate(items, start=1):
-        digest_text, colon, scope = item.partition(":")
-        digest_text = digest_text.strip()
-        if not _DIGEST.fullmatch(digest_text):
-            raise ValueError(
-                f"{VARIABLE}: item {position} is not a SHA-256 hex digest (64 characters "
-                f"0-9 a-f, as `interactions apikey new` prints); it has {len(digest_text)} "
-                "characters"
-            )
-        if colon and scope.strip() != ADMIN:
-            raise ValueError(
-                f"{VARIABLE}: item {position} ends in an unknown scope {scope.strip()[:20]!r}: "
-                f"an entry is <sha256> (a read key) or <sha256>:{ADMIN}"
-            )
-        entries.append(KeyEntry(digest_text, admin=bool(colon)))
-    return tuple(entries)
 
 
 def register(app):

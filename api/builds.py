@@ -10,10 +10,6 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-# PostgreSQL: the channel `interactions build` notifies in the transaction that swaps the new
-# marts in (interactions/build.py); each API worker listens on it (api/cache.py).
-NOTIFY_CHANNEL = "interactions_build"
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 

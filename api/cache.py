@@ -15,7 +15,7 @@ still the live one. Invalidation comes from the build, never from a timer:
 - DuckDB: the identity is the live file's (os.stat: device, inode, mtime, size), compared on
   every request (as the reader does); a build renames a new file over the live one, so the
   next request sees another identity and is answered by the warehouse until the new copy is in.
-- PostgreSQL: `interactions build` sends NOTIFY on builds.NOTIFY_CHANNEL inside the transaction
+- PostgreSQL: `interactions build` sends NOTIFY on core.notify.NOTIFY_CHANNEL inside the transaction
   that swaps the schemas in (interactions/build.py), so it is delivered when the swap commits.
   Each worker keeps one LISTEN connection in a daemon thread; a notification drops the copy.
   The guarantee: a worker stops answering from the old copy as soon as its listener has
@@ -53,8 +53,9 @@ import psycopg
 from flask import current_app
 
 from api import answer_store, config, queries
-from api.builds import NOTIFY_CHANNEL, Build, file_identity
+from api.builds import Build, file_identity
 from api.warehouse import DuckDBReader, PostgresReader, before_close, get_reader
+from core.notify import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
 

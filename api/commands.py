@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from api.config import KEYS
-from interactions.build import die_with_parent
+from core.processes import die_with_parent
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from interactions import settings as settings_module
+from core import settings as settings_module
 
 DEFAULTS = {
     "API_DB_ROLE": "interactions_api",

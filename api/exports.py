@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from flask import Response
 
-from interactions.xlsx_files import workbook_bytes
+from core.xlsx_files import workbook_bytes
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

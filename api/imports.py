@@ -17,7 +17,7 @@ from api.endpoints import Answer, endpoint, error
 from api.errors import ApiError
 from api.params import PreviewParams
 from api.previews import PREVIEW_SECONDS, PreviewStore
-from interactions.cli import EXIT_LIVE_CHANGED
+from core.exit_codes import EXIT_LIVE_CHANGED
 
 bp = Blueprint("imports", __name__, url_prefix="/api/v1/imports")
 

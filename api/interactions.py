@@ -316,7 +316,7 @@ def topics_for_customer(params):
 
 
 INTERACTIONS_SHEET = "External interactions"
-# The sheet's headers (interactions/sheets.py) -> the columns of fct_interactions holding them.
+# The sheet's headers (core/sheets.py) -> the columns of fct_interactions holding them.
 ROW_CELLS = (
     ("Date Start", "started_at_text"),
     ("Interaction", "channel_text"),

@@ -1,7 +1,7 @@
 """The fix-it workbook: every row the live version quarantined, as an Excel file the business
 can fix its own export with (GET /api/v1/quarantine.xlsx).
 
-Its sheets and columns: interactions/fixit.py (an upload's preview has one too:
+Its sheets and columns: core/fixit.py (an upload's preview has one too:
 api/imports.py).
 """
 
@@ -13,7 +13,7 @@ from api.endpoints import UNAVAILABLE, Answer, endpoint, error
 from api.errors import ApiError
 from api.params import LiveVersionParams
 from api.warehouse import get_reader
-from interactions import fixit
+from core import fixit
 
 bp = Blueprint("quarantine", __name__, url_prefix="/api/v1")
 

@@ -7,7 +7,7 @@ joins or zero-filling here: the marts hold the answers (dbt_project/models/marts
 every channel in display order, zeros included) and these queries look them up.
 """
 
-from interactions import fixit
+from core import fixit
 
 # Rows of kind 'count' are an answer; a row of kind 'customer' or 'topic' says that the customer
 # or the topic exists (else the answer is a 404).

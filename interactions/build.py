@@ -25,13 +25,11 @@ that load (DbtProcess, interactions/dbt_process.py), so importing dbt and parsin
 overlap it.
 """
 
-import ctypes
 import fcntl
 import importlib.util
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -43,11 +41,12 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from api.builds import NOTIFY_CHANNEL
+from core.notify import NOTIFY_CHANNEL
+from core.processes import die_with_parent
+from core.settings import Settings
 from interactions import cluster_publish, landing
 from interactions.pause_points import pause_point
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
-from interactions.settings import Settings
 from interactions.unit_tests import UnitTests
 from interactions.versions import CUSTOMER_VERSIONS_SEED, DATA_VERSIONS_SEED
 
@@ -78,17 +77,6 @@ class BuildResult:
     # Seconds per stage ("load", "dbt build", "go live"), and rows landed per bulk-loaded seed.
     stages: dict[str, float] = field(default_factory=dict)
     rows_landed: dict[str, int] = field(default_factory=dict)
-
-
-def die_with_parent():  # pragma: no cover - runs in the child between fork and exec
-    """The dbt child gets SIGKILL when the command that started it dies (Linux)."""
-    parent = os.getppid()
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (AttributeError, OSError):
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def target_args(settings: Settings, target: str | None = None) -> list[str]:

@@ -20,12 +20,12 @@ import secrets
 import sys
 from pathlib import Path
 
+from core import settings as settings_module
+from core.api_keys import VARIABLE, digest, parse_keys
+from core.exit_codes import EXIT_LIVE_CHANGED
 from interactions import publish, versions
-from interactions import settings as settings_module
 from interactions.build import BuildError
 
-# `interactions import --expect-live N` when another version is live: nothing changed.
-EXIT_LIVE_CHANGED = 3
 # gunicorn's worker timeout under `interactions serve`: the longest an upload's preview or
 # publish (an import) may take before the worker, and with it the import, is stopped.
 IMPORT_SECONDS = "300"
@@ -119,8 +119,6 @@ def _cmd_rollback(args) -> int:
 def listen_address(environ) -> str:
     """HOST, 127.0.0.1 when unset: a fresh install answers this machine only. Listening
     beyond it without API keys is refused, unless API_ALLOW_ANONYMOUS=true says so."""
-    from api.auth import VARIABLE, parse_keys
-
     host = environ.get("HOST", "").strip() or "127.0.0.1"
     keys = parse_keys(environ.get(VARIABLE))  # a bad API_KEY_HASHES fails here too
     anonymous = environ.get("API_ALLOW_ANONYMOUS", "").strip().lower() == "true"
@@ -189,8 +187,6 @@ def _cmd_serve(args) -> int:
 
 
 def _cmd_apikey(args) -> int:
-    from api.auth import digest
-
     key = secrets.token_urlsafe(32)  # 256 random bits
     entry = f"{digest(key)}:admin" if args.admin else digest(key)
     print(f"key:    {key}")

@@ -28,10 +28,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from core.settings import Settings
 from interactions.landing import csv_header
 from interactions.pause_points import pause_point
 from interactions.seed_files import write_seed
-from interactions.settings import Settings
 
 SCHEMAS = ("raw", "staging", "marts")
 JDBC_DRIVER = "org.postgresql.Driver"

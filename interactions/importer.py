@@ -28,7 +28,10 @@ import duckdb
 import psycopg
 import yaml
 
-from interactions import fixit, versions
+from core import fixit
+from core.settings import Settings
+from core.sheets import SHEETS
+from interactions import versions
 from interactions.build import BuildError, BuildJob, build
 from interactions.changes import (
     Changes,
@@ -39,8 +42,6 @@ from interactions.changes import (
 from interactions.pause_points import pause_point
 from interactions.publish import record_candidate, version_store
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path, write_seed
-from interactions.settings import Settings
-from interactions.sheets import SHEETS
 from interactions.workbook import (
     DateFormats,
     Workbook,
@@ -126,7 +127,7 @@ def import_workbook(
     changed) on error. `preview`: build and test it, compute the changes, change nothing.
     `expect_live`: the version that must be live (None: none), checked under the build lock;
     LiveChanged if another is. `fixit`: write the fix-it workbook of its quarantined rows
-    there once dbt has passed (interactions/fixit.py)."""
+    there once dbt has passed (core/fixit.py)."""
     if settings.served_warehouse is None:
         raise ImportFailed(
             "import works on WAREHOUSE=duckdb, postgres or spark_cluster (built on a Spark "

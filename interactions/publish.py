@@ -18,10 +18,10 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from core.settings import Settings
 from interactions import versions
 from interactions.build import BuildJob, BuildResult, build, build_lock
 from interactions.changes import export_served_customers, read_figures
-from interactions.settings import Settings
 
 
 @dataclass

@@ -10,9 +10,9 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-from interactions.sheets import SHEETS
+from core.sheets import SHEETS
 
-# The workbook's seeds and their columns, in sheet order (interactions/sheets.py).
+# The workbook's seeds and their columns, in sheet order (core/sheets.py).
 WORKBOOK_SEEDS = {sheet.seed: tuple(sheet.seed_columns) for sheet in SHEETS}
 
 

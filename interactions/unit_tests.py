@@ -14,7 +14,7 @@ import hashlib
 import json
 from importlib import metadata
 
-from interactions.settings import Settings
+from core.settings import Settings
 
 EXCLUDE = ["--exclude-resource-type", "unit_test"]
 # The record of their last pass per warehouse, in dbt's target folder.

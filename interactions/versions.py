@@ -26,8 +26,8 @@ from pathlib import Path
 import duckdb
 import psycopg
 
+from core.settings import Settings
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
-from interactions.settings import Settings
 
 VERSION_FILE = "version.json"
 PENDING = ".pending"

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import python_calamine
 
-from interactions.sheets import SHEETS, SheetSpec
+from core.sheets import SHEETS, SheetSpec
 from interactions.workbook_xml import SHOWN, SheetXml, scan_sheets
 
 EXTENSIONS = (".xlsx", ".xlsm")

@@ -23,9 +23,9 @@ import pytest
 
 from api import create_app
 from api.warehouse import close_reader
+from core.settings import load as load_settings
 from interactions import cli, versions
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
-from interactions.settings import load as load_settings
 from tests.test_import_workbook import HEADERS, make_workbook, sample_sheets, with_cached_values
 from tests.warehouses import cli_history, copy_project, fresh_sample
 

@@ -1,7 +1,7 @@
 """The dbt project as `dbt docs` shows it: every model, seed and column described; the
 pipeline's own models private to its group and the marts public; the exposures naming
 exactly the marts the API reads (api/ is searched for `marts.<name>`); and the workbook's
-shape as interactions/sheets.py declares it; dbt's anonymous usage events off."""
+shape as core/sheets.py declares it; dbt's anonymous usage events off."""
 
 import json
 import os
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from interactions.sheets import SHEETS
+from core.sheets import SHEETS
 
 ROOT = Path(__file__).resolve().parents[1]
 # The environment's say on dbt's usage events: the project's must hold without them.
@@ -96,8 +96,23 @@ def test_the_api_exposure_names_exactly_the_marts_the_api_reads(manifest):
     assert {node.rsplit(".", 1)[1] for node in website["depends_on"]["nodes"]} <= named
 
 
+def test_build_info_is_built_after_every_other_mart(manifest):
+    """Its built_at is the time of the last successful build: under dbt build it waits for
+    every other mart and its tests."""
+    models = project_nodes(manifest, "model")
+    upstream, todo = set(), ["build_info"]
+    while todo:
+        for node_id in models[todo.pop()]["depends_on"]["nodes"]:
+            name = node_id.rsplit(".", 1)[1]
+            if node_id.startswith("model.") and name not in upstream:
+                upstream.add(name)
+                todo.append(name)
+    marts = {name for name, node in models.items() if node["fqn"][1] == "marts"}
+    assert sorted(marts - upstream - {"build_info"}) == []
+
+
 def test_the_dbt_side_of_the_workbook_shape_agrees_with_interactions_sheets(manifest):
-    """interactions/sheets.py declares the workbook's shape once; what dbt must say of it too
+    """core/sheets.py declares the workbook's shape once; what dbt must say of it too
     (the seeds and their text columns, the quarantine's labels, the marts' sheet names) says
     the same."""
     seeds = project_nodes(manifest, "seed")

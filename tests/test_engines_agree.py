@@ -33,7 +33,7 @@ from urllib.parse import quote
 import duckdb
 import pytest
 
-from interactions import settings as settings_module
+from core import settings as settings_module
 from interactions.importer import date_formats
 from interactions.seed_files import seed_path, write_seed
 from interactions.workbook import open_workbook

@@ -19,10 +19,10 @@ from unittest import mock
 import psycopg
 import pytest
 
+from core.settings import load as load_settings
 from interactions import cli, landing, versions
 from interactions.build import run_dbt
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
-from interactions.settings import load as load_settings
 from tests.test_import_workbook import (
     HEADERS,
     broken_files,

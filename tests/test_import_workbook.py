@@ -14,9 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from core.settings import load as load_settings
 from interactions import importer
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path, write_seed
-from interactions.settings import load as load_settings
 from interactions.workbook import WorkbookError, open_workbook
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -261,7 +261,7 @@ def test_two_products_in_one_month_fail_the_build_and_keep_the_live_marts(wareho
 
 
 def test_warehouse_setting_is_checked():
-    from interactions import settings
+    from core import settings
 
     with mock.patch.dict(os.environ, {"WAREHOUSE": "oracle"}):
         with pytest.raises(ValueError, match="WAREHOUSE must be one of duckdb, postgres"):

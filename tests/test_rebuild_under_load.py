@@ -28,7 +28,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from interactions import settings as settings_module
+from core import settings as settings_module
 from interactions import versions
 from interactions.build import swap_postgres_schemas
 from tests.load import ApiServer, Load

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from interactions import settings as settings_module
+from core import settings as settings_module
 from interactions.build import BuildError, build
 from tests.warehouses import (
     UNIT_TESTS,

@@ -23,8 +23,8 @@ import openpyxl
 import psycopg
 import pytest
 
+from core.settings import load as load_settings
 from interactions import cli, versions
-from interactions.settings import load as load_settings
 from tests.warehouses import cli_history, copy_project, fresh_sample
 
 PATHS = [

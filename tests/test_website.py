@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from interactions import settings as settings_module
+from core import settings as settings_module
 from tests.load import listening_port
 from tests.warehouses import copy_project, fresh_sample, opted_out, unavailable
 

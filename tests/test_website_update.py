@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from interactions import settings as settings_module
+from core import settings as settings_module
 from tests.test_versions import CUSTOMERS_A, PRODUCTS, workbook
 from tests.test_website import ARTIFACTS, Server, browser, table_rows  # noqa: F401 - fixture
 from tests.warehouses import copy_project, fresh_sample

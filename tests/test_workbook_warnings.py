@@ -10,8 +10,8 @@ import zipfile
 import openpyxl
 import pytest
 
+from core.settings import load as load_settings
 from interactions import importer, workbook_xml
-from interactions.settings import load as load_settings
 from interactions.workbook import WorkbookError
 from tests.test_import import Project, summary_without_timing
 from tests.test_import_workbook import (

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from core import settings as settings_module
 from interactions import cli, unit_tests
-from interactions import settings as settings_module
 from interactions.publish import rebuild
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,12 @@
 -- depends_on: {{ ref('data_versions') }}
 -- depends_on: {{ ref('answers_by_customer') }}, {{ ref('answers_by_customer_topic') }}
 -- depends_on: {{ ref('answers_by_customer_type') }}, {{ ref('answers_by_customer_type_topic') }}
--- depends_on: {{ ref('quarantine_summary') }}
+-- depends_on: {{ ref('quarantine_summary') }}, {{ ref('quarantined_rows') }}
+-- depends_on: {{ ref('answers_by_customer_month') }}, {{ ref('answers_by_customer_topic_month') }}
+-- depends_on: {{ ref('answers_by_customer_type_month') }}
+-- depends_on: {{ ref('answers_by_customer_type_topic_month') }}
+-- depends_on: {{ ref('customer_versions') }}, {{ ref('dim_channels') }}, {{ ref('dim_months') }}
+-- depends_on: {{ ref('dim_topics') }}, {{ ref('interactions_by_customer_month') }}
 with
 
 interactions as (
