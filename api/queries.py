@@ -9,8 +9,33 @@ every channel in display order, zeros included) and these queries look them up.
 
 from core import fixit
 
-# Rows of kind 'count' are an answer; a row of kind 'customer' or 'topic' says that the customer
-# or the topic exists (else the answer is a 404).
+# A lookup that may be a 404 is one statement: its rows of one kind ('count', or 'row') and a
+# row of kind 'customer', 'channel' or 'topic' for each of those the request names that exists
+# (else the answer is a 404). Each is written by the helpers below: select(), exists(), union().
+EXISTS = {
+    "customer": ("marts.dim_customers", "customer_id = :customer_id"),
+    "channel": ("marts.dim_channels", "channel = :channel"),
+    "topic": ("marts.dim_topics", "topic = :topic"),
+}
+
+
+def select(kind: str, columns: tuple[str, ...], source: str, where: str | None = None) -> str:
+    """Rows of `kind`: `columns` of `source` (a mart, or a subquery), filtered by `where`."""
+    listed = "".join(f",\n    {column}" for column in columns)
+    text = f"select\n    '{kind}' as kind{listed}\nfrom {source}"
+    return f"{text}\nwhere {where}" if where else text
+
+
+def exists(kind: str, columns: tuple[str, ...]) -> str:
+    """One row of `kind` (null in every column of the answer) if the customer, channel or
+    topic the parameters name exists."""
+    table, where = EXISTS[kind]
+    return select(kind, tuple(f"null as {column}" for column in columns), table, where)
+
+
+def union(*parts: str, order_by: str) -> str:
+    return "\n" + "\nunion all\n".join(parts) + f"\norder by {order_by}\n"
+
 
 # GET /interactions/{customer_id} when the worker's answer cache has no copy (api/cache.py).
 CUSTOMER_INTERACTIONS = """
@@ -22,60 +47,30 @@ where customer_id = :customer_id
 order by display_order
 """
 
-# GET /interactions/{customer_id}?topic=: the customer's counts about the topic (kind 'count';
-# none when the customer never talked about it), the customer's channels (kind 'customer')
-# and whether the topic exists.
-CUSTOMER_TOPIC_INTERACTIONS = """
-select
-    'count' as kind,
-    channel,
-    display_order,
-    interaction_count
-from marts.answers_by_customer_topic
-where customer_id = :customer_id and topic = :topic
-union all
-select
-    'customer' as kind,
-    channel,
-    display_order,
-    interaction_count
-from marts.answers_by_customer
-where customer_id = :customer_id
-union all
-select
-    'topic' as kind,
-    null as channel,
-    null as display_order,
-    null as interaction_count
-from marts.dim_topics
-where topic = :topic
-order by kind, display_order
-"""
+# GET /interactions/{customer_id}?topic=: the customer's counts about the topic (none when the
+# customer never talked about it), the customer's channels (kind 'customer', the answer's
+# channels when there are no counts) and whether the topic exists.
+_CHANNEL_COUNTS = ("channel", "display_order", "interaction_count")
+CUSTOMER_TOPIC_INTERACTIONS = union(
+    select(
+        "count",
+        _CHANNEL_COUNTS,
+        "marts.answers_by_customer_topic",
+        "customer_id = :customer_id and topic = :topic",
+    ),
+    select("customer", _CHANNEL_COUNTS, "marts.answers_by_customer", "customer_id = :customer_id"),
+    exists("topic", _CHANNEL_COUNTS),
+    order_by="kind, display_order",
+)
 
 # GET /interactions/{customer_id}/topics: per topic the customer talked about (products by
-# name, then 'Unknown'), every channel; a row of kind 'customer' if the customer exists.
-CUSTOMER_TOPICS = """
-select
-    'count' as kind,
-    is_unknown_topic,
-    topic,
-    display_order,
-    channel,
-    interaction_count
-from marts.answers_by_customer_topic
-where customer_id = :customer_id
-union all
-select
-    'customer' as kind,
-    null as is_unknown_topic,
-    null as topic,
-    null as display_order,
-    null as channel,
-    null as interaction_count
-from marts.dim_customers
-where customer_id = :customer_id
-order by kind, is_unknown_topic, topic, display_order
-"""
+# name, then 'Unknown'), every channel.
+_TOPIC_COUNTS = ("is_unknown_topic", "topic", "display_order", "channel", "interaction_count")
+CUSTOMER_TOPICS = union(
+    select("count", _TOPIC_COUNTS, "marts.answers_by_customer_topic", "customer_id = :customer_id"),
+    exists("customer", _TOPIC_COUNTS),
+    order_by="kind, is_unknown_topic, topic, display_order",
+)
 
 # GET /interactions/by-customer-type: every customer type, every channel.
 CUSTOMER_TYPE_INTERACTIONS = """
@@ -88,87 +83,34 @@ order by customer_type, display_order
 """
 
 # GET /interactions/by-customer-type?topic=: every customer type, every channel, about the
-# topic (kind 'count'); a row of kind 'topic' if the topic exists.
-CUSTOMER_TYPE_TOPIC_INTERACTIONS = """
-select
-    'count' as kind,
-    customer_type,
-    display_order,
-    channel,
-    interaction_count
-from marts.answers_by_customer_type_topic
-where topic = :topic
-union all
-select
-    'topic' as kind,
-    null as customer_type,
-    null as display_order,
-    null as channel,
-    null as interaction_count
-from marts.dim_topics
-where topic = :topic
-order by kind, customer_type, display_order
-"""
+# topic.
+_TYPE_COUNTS = ("customer_type", "display_order", "channel", "interaction_count")
+CUSTOMER_TYPE_TOPIC_INTERACTIONS = union(
+    select("count", _TYPE_COUNTS, "marts.answers_by_customer_type_topic", "topic = :topic"),
+    exists("topic", _TYPE_COUNTS),
+    order_by="kind, customer_type, display_order",
+)
 
-# GET /interactions/{customer_id}/monthly: every month of the customer's, every channel (kind
-# 'count'); a row of kind 'customer' if the customer exists.
-CUSTOMER_MONTHLY = """
-select
-    'count' as kind,
-    month_index,
-    calendar_month,
-    display_order,
-    channel,
-    interaction_count
-from marts.answers_by_customer_month
-where customer_id = :customer_id
-union all
-select
-    'customer' as kind,
-    null as month_index,
-    null as calendar_month,
-    null as display_order,
-    null as channel,
-    null as interaction_count
-from marts.dim_customers
-where customer_id = :customer_id
-order by kind, month_index, display_order
-"""
+# GET /interactions/{customer_id}/monthly: every month of the customer's, every channel.
+_MONTH_COUNTS = ("month_index", "calendar_month", "display_order", "channel", "interaction_count")
+CUSTOMER_MONTHLY = union(
+    select("count", _MONTH_COUNTS, "marts.answers_by_customer_month", "customer_id = :customer_id"),
+    exists("customer", _MONTH_COUNTS),
+    order_by="kind, month_index, display_order",
+)
 
-# GET /interactions/{customer_id}/monthly?topic=: as CUSTOMER_MONTHLY about one topic, and a
-# row of kind 'topic' if the topic exists.
-CUSTOMER_TOPIC_MONTHLY = """
-select
-    'count' as kind,
-    month_index,
-    calendar_month,
-    display_order,
-    channel,
-    interaction_count
-from marts.answers_by_customer_topic_month
-where customer_id = :customer_id and topic = :topic
-union all
-select
-    'customer' as kind,
-    null as month_index,
-    null as calendar_month,
-    null as display_order,
-    null as channel,
-    null as interaction_count
-from marts.dim_customers
-where customer_id = :customer_id
-union all
-select
-    'topic' as kind,
-    null as month_index,
-    null as calendar_month,
-    null as display_order,
-    null as channel,
-    null as interaction_count
-from marts.dim_topics
-where topic = :topic
-order by kind, month_index, display_order
-"""
+# GET /interactions/{customer_id}/monthly?topic=: as CUSTOMER_MONTHLY about one topic.
+CUSTOMER_TOPIC_MONTHLY = union(
+    select(
+        "count",
+        _MONTH_COUNTS,
+        "marts.answers_by_customer_topic_month",
+        "customer_id = :customer_id and topic = :topic",
+    ),
+    exists("customer", _MONTH_COUNTS),
+    exists("topic", _MONTH_COUNTS),
+    order_by="kind, month_index, display_order",
+)
 
 # GET /interactions/by-customer-type/monthly: every customer type, month and channel.
 CUSTOMER_TYPE_MONTHLY = """
@@ -181,32 +123,15 @@ from marts.answers_by_customer_type_month
 order by customer_type, month_index, display_order
 """
 
-# GET /interactions/by-customer-type/monthly?topic=: about the topic (kind 'count'); a row of
-# kind 'topic' if the topic exists.
-CUSTOMER_TYPE_TOPIC_MONTHLY = """
-select
-    'count' as kind,
-    customer_type,
-    month_index,
-    calendar_month,
-    display_order,
-    channel,
-    interaction_count
-from marts.answers_by_customer_type_topic_month
-where topic = :topic
-union all
-select
-    'topic' as kind,
-    null as customer_type,
-    null as month_index,
-    null as calendar_month,
-    null as display_order,
-    null as channel,
-    null as interaction_count
-from marts.dim_topics
-where topic = :topic
-order by kind, customer_type, month_index, display_order
-"""
+# GET /interactions/by-customer-type/monthly?topic=: about the topic.
+_TYPE_MONTH_COUNTS = ("customer_type", *_MONTH_COUNTS)
+CUSTOMER_TYPE_TOPIC_MONTHLY = union(
+    select(
+        "count", _TYPE_MONTH_COUNTS, "marts.answers_by_customer_type_topic_month", "topic = :topic"
+    ),
+    exists("topic", _TYPE_MONTH_COUNTS),
+    order_by="kind, customer_type, month_index, display_order",
+)
 
 # A page of customers by id after :after_customer_id; :q (or null) matches the exact id or
 # a case-insensitive part of the occupation. :row_limit is one more than the page size, to
@@ -231,16 +156,14 @@ limit :row_limit
 """
 
 # GET /interactions/{customer_id}/rows: a page of the customer's counted rows (kind 'row', in
-# sheet order after :after_row, :row_limit of them), and rows of kind 'customer', 'channel' and
-# 'topic' when they exist (a null :channel or :topic filters nothing).
-CUSTOMER_ROWS_PAGE = """
-select
-    'row' as kind,
-    sheet_row_number,
-    started_at_text,
-    channel_text,
-    customer_id_text
-from (
+# sheet order after :after_row, :row_limit of them), and whether the customer, the channel and
+# the topic exist (a null :channel or :topic filters nothing).
+_ROW_CELLS = ("sheet_row_number", "started_at_text", "channel_text", "customer_id_text")
+CUSTOMER_ROWS_PAGE = union(
+    select(
+        "row",
+        _ROW_CELLS,
+        """(
     select
         sheet_row_number,
         started_at_text,
@@ -254,36 +177,13 @@ from (
         and (cast(:topic as text) is null or topic = :topic)
     order by sheet_row_number
     limit :row_limit
-) as page
-union all
-select
-    'customer' as kind,
-    null as sheet_row_number,
-    null as started_at_text,
-    null as channel_text,
-    null as customer_id_text
-from marts.dim_customers
-where customer_id = :customer_id
-union all
-select
-    'channel' as kind,
-    null as sheet_row_number,
-    null as started_at_text,
-    null as channel_text,
-    null as customer_id_text
-from marts.dim_channels
-where channel = :channel
-union all
-select
-    'topic' as kind,
-    null as sheet_row_number,
-    null as started_at_text,
-    null as channel_text,
-    null as customer_id_text
-from marts.dim_topics
-where topic = :topic
-order by kind, sheet_row_number
-"""
+) as page""",
+    ),
+    exists("customer", _ROW_CELLS),
+    exists("channel", _ROW_CELLS),
+    exists("topic", _ROW_CELLS),
+    order_by="kind, sheet_row_number",
+)
 
 # GET /quarantine.xlsx: every quarantined row of marts.quarantined_rows, by sheet, in sheet
 # order, with its cells (the query an import's preview writes its fix-it workbook with).
