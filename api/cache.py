@@ -122,7 +122,9 @@ def rendered_answers(rows, render):
     channel, interaction_count), which must come in lookup order (by customer, then display
     order): a row out of it is a ValueError. Every customer has the same channels, so a body
     is put together from the channels' keys rendered once, after checking that this gives
-    render()'s bytes; if it does not, render() makes every body."""
+    render()'s bytes; if it does not, render() makes every body. It earns its place: 0.49 s
+    against 2.30 s rendering each body, for 200,000 customers (2026-12-07, 2 cores,
+    `.venv/bin/python scripts/bench_answer_file.py`): about 9 s less per build at 1M."""
     last = (0, 0)
     keys_of = {}  # channels -> their rendered '"Email":' keys, or None: render() each body
     for customer_id, group in itertools.groupby(rows, key=itemgetter(0)):
