@@ -353,7 +353,7 @@ class PostgresReader:
                 f"-c statement_timeout={config.statement_timeout_ms}"
                 " -c default_transaction_read_only=on"
                 # Every statement is a lookup of a few rows: compiling one costs far more
-                # than it could save (README, "Performance").
+                # than it could save (docs/PERFORMANCE.md).
                 " -c jit=off"
             ),
             "autocommit": True,

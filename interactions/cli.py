@@ -147,8 +147,7 @@ def _cmd_serve(args) -> int:
     if warehouse not in ("duckdb", "postgres"):
         raise ValueError(
             f"the API serves the duckdb or postgres marts, not WAREHOUSE={warehouse} "
-            "(a spark_cluster build is served with WAREHOUSE=postgres; README: Running on "
-            "Spark / Databricks)"
+            "(a spark_cluster build is served with WAREHOUSE=postgres; docs/SPARK.md)"
         )
     host = listen_address(os.environ)
     port = os.environ.get("PORT", "5000")

@@ -23,7 +23,8 @@ NEEDS = {
     "postgres": (
         "SKIP_POSTGRES",
         "PostgreSQL is not answering on PGHOST/PGPORT as PGUSER",
-        "start it (README, PostgreSQL: `pg_ctlcluster 15 main start`, trust auth for PGUSER)",
+        "start it (docs/OPERATIONS.md, PostgreSQL: `pg_ctlcluster 15 main start`, trust auth"
+        " for PGUSER)",
     ),
     "spark": (
         "SKIP_SPARK",

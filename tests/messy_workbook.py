@@ -1,5 +1,5 @@
 """A seeded generator of messy workbooks, as a business's Excel export can be: every cell
-drawn from the classes the cleaning rules decide (README, "The data and its cleaning rules").
+drawn from the classes the cleaning rules decide (dbt docs: cleaning_rules).
 
 - whitespace around and inside cells: spaces, tabs, line breaks, no-break and other Unicode
   spaces, zero-width characters;

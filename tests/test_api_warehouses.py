@@ -637,21 +637,26 @@ def waiting_on_a_lock(connection) -> bool:
         )
 
 
-# --- the README's examples are real answers -------------------------------------------------
+# --- the API document's examples are real answers; the README lists every endpoint ----------
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+API_DOC = ROOT / "docs" / "API.md"
 EXAMPLE = re.compile(r"^\s*\$ curl '?localhost:5000(?P<url>[^' ]+)'?\n\s*(?P<body>\{.*\})$", re.M)
 
 
-def readme_examples():
-    section = README.read_text().split("\n## API\n", 1)[1].split("\n## ", 1)[0]
+def doc_section(path: Path, title: str) -> str:
+    return path.read_text().split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def documented_examples():
+    section = doc_section(API_DOC, "API")
     return [(match["url"], json.loads(match["body"])) for match in EXAMPLE.finditer(section)]
 
 
-def test_readme_documents_every_endpoint_with_an_example():
+def test_the_api_document_shows_every_endpoint_with_an_example():
     from api.openapi import document
 
-    documented = {url.split("?")[0] for url, _ in readme_examples()}
+    documented = {url.split("?")[0] for url, _ in documented_examples()}
     for template, item in document()["paths"].items():
         if template == "/api/v1/openapi.json" or "get" not in item:
             continue
@@ -659,13 +664,12 @@ def test_readme_documents_every_endpoint_with_an_example():
         assert any(re.fullmatch(pattern, url) for url in documented), template
 
 
-def test_readme_shows_every_admin_endpoint_in_its_section():
+def test_the_api_document_shows_every_admin_endpoint_in_its_section():
     """The POST endpoints change data: their examples are in "Updating the data from the
     API" (tests/test_api_imports.py checks the real answers)."""
     from api.openapi import document
 
-    section = README.read_text().split("\n## Updating the data from the API\n", 1)[1]
-    section = section.split("\n## ", 1)[0]
+    section = doc_section(API_DOC, "Updating the data from the API")
     posted = set(re.findall(r"^\$ curl .*localhost:5000(\S+)$", section, re.M))
     for template, item in document()["paths"].items():
         if "post" in item:
@@ -673,8 +677,24 @@ def test_readme_shows_every_admin_endpoint_in_its_section():
             assert any(re.fullmatch(pattern, url) for url in posted), template
 
 
-def test_readme_examples_are_the_real_answers(sample, client):
-    examples = readme_examples()
+def test_the_readme_lists_every_endpoint_once():
+    """One line per endpoint in the README's API section: exactly the OpenAPI document's
+    operations."""
+    from api.openapi import document
+
+    section = doc_section(ROOT / "README.md", "API")
+    listed = re.findall(r"^- `(GET|POST|DELETE) (/\S*)`: ", section, re.M)
+    operations = [
+        (method.upper(), path)
+        for path, item in document()["paths"].items()
+        for method in item
+        if method in ("get", "post", "delete")
+    ]
+    assert sorted(listed) == sorted(operations)
+
+
+def test_the_api_documents_examples_are_the_real_answers(sample, client):
+    examples = documented_examples()
     assert len(examples) >= 19
     for url, body in examples:
         answer = client.get(url).get_json()

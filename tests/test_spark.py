@@ -484,5 +484,5 @@ def test_the_api_is_not_served_from_spark(monkeypatch, capsys, warehouse):
     assert capsys.readouterr().err == (
         "interactions serve: the API serves the duckdb or postgres marts, not "
         f"WAREHOUSE={warehouse} (a spark_cluster build is served with WAREHOUSE=postgres; "
-        "README: Running on Spark / Databricks)\n"
+        "docs/SPARK.md)\n"
     )

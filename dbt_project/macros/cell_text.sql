@@ -1,5 +1,5 @@
-{#- The rules for a cell's text, written once for every engine (README, "The data and its
-    cleaning rules"). Only string functions that behave the same on PostgreSQL, DuckDB and
+{#- The rules for a cell's text, written once for every engine (the docs block
+    cleaning_rules, models/staging/_staging__docs.md). Only string functions that behave the same on PostgreSQL, DuckDB and
     Spark are used (translate, replace, trim of ' ', lower of ASCII text, regular expressions
     of ASCII classes), so no engine's own idea of whitespace, case or digits decides. -#}
 
