@@ -300,7 +300,7 @@ def test_unit_tests_run_when_the_project_changed_and_a_failing_one_keeps_the_liv
     assert re.search(r"Done\. PASS=\d+ WARN=2 ERROR=0 SKIP=0", second.dbt_output)
     live = settings.duckdb_path.read_bytes()
 
-    models = home / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+    models = home / "dbt_project" / "models" / "marts" / "core" / "_core__models.yml"
     original = models.read_text()
     models.write_text(original.replace("month_index: 24241", "month_index: 24242", 1))
     with pytest.raises(BuildError) as failure:

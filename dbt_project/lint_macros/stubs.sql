@@ -11,7 +11,7 @@
 {% macro evaluate_once() %}offset 0{% endmacro %}
 {% macro landed_row_number() %}row_number() over (){% endmacro %}
 {% macro blank_text(column) %}nullif({{ column }}, 'null'){% endmacro %}
-{% macro lookup_order(positions) %}order by {{ positions }}{% endmacro %}
+{% macro lookup_order(columns) %}order by {{ columns | join(', ') }}{% endmacro %}
 {% macro month_index(expression) %}cast(extract(year from {{ expression }}) as integer){% endmacro %}
 {% macro month_text(expression) %}cast({{ expression }} as text){% endmacro %}
 {% macro month_start(expression) %}make_date({{ expression }}, 1, 1){% endmacro %}

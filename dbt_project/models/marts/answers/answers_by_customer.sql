@@ -79,4 +79,4 @@ final as (
 )
 
 select * from final
-{{ lookup_order('1, 3') }}
+{{ lookup_order(['customer_id', 'display_order']) }}

@@ -98,4 +98,4 @@ final as (
 )
 
 select * from final
-{{ lookup_order('1, 3, 2, 5') }}
+{{ lookup_order(['customer_id', 'is_unknown_topic', 'topic', 'display_order']) }}

@@ -37,4 +37,4 @@ final as (
 )
 
 select * from final
-{{ lookup_order('1, 2') }}
+{{ lookup_order(['customer_id', 'month_index']) }}

@@ -45,4 +45,4 @@ keyed as (
 )
 
 select * from keyed
-{{ lookup_order('2, 8') }}
+{{ lookup_order(['customer_id', 'sheet_row_number']) }}
