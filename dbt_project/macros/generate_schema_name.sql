@@ -6,6 +6,6 @@
     builds raw_dev, staging_dev and marts_dev, which nothing serves. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- set base = target.schema if custom_schema_name is none else custom_schema_name | trim -%}
-    {%- set development = '_dev' if target.name.endswith('_dev') else '' -%}
+    {%- set development = '_dev' if is_development_target() else '' -%}
     {{ base ~ development ~ env_var('DBT_SCHEMA_SUFFIX', '') }}
 {%- endmacro %}
