@@ -22,6 +22,7 @@ from api.params import (
     TopicParams,
 )
 from api.warehouse import get_reader
+from core.sheets import INTERACTIONS
 
 bp = Blueprint("interactions", __name__, url_prefix="/api/v1/interactions")
 
@@ -315,13 +316,11 @@ def topics_for_customer(params):
     return {"data": {"customer_id": customer_id, "topics": topics}}
 
 
-INTERACTIONS_SHEET = "External interactions"
-# The sheet's headers (core/sheets.py) -> the columns of fct_interactions holding them.
-ROW_CELLS = (
-    ("Date Start", "started_at_text"),
-    ("Interaction", "channel_text"),
-    ("Customers", "customer_id_text"),
+# The sheet's headers (seeds/_seeds.yml) -> the columns of fct_interactions holding its cells.
+ROW_CELLS = tuple(
+    zip(INTERACTIONS.headers, ("started_at_text", "channel_text", "customer_id_text"), strict=True)
 )
+EXAMPLE_CELLS = ("04/10/2019 09:00", "Email", "1")  # the sample's first interaction
 
 
 @endpoint(
@@ -347,13 +346,9 @@ ROW_CELLS = (
                 "data": [
                     {
                         "version": 1,
-                        "sheet": INTERACTIONS_SHEET,
+                        "sheet": INTERACTIONS.name,
                         "sheet_row": 2,
-                        "cells": {
-                            "Date Start": "04/10/2019 09:00",
-                            "Interaction": "Email",
-                            "Customers": "1",
-                        },
+                        "cells": dict(zip(INTERACTIONS.headers, EXAMPLE_CELLS, strict=True)),
                     }
                 ],
                 "page": {"limit": 50, "next_cursor": None, "next": None},
@@ -389,7 +384,7 @@ def rows_for_customer(params):
     page = [
         {
             "version": version,
-            "sheet": INTERACTIONS_SHEET,
+            "sheet": INTERACTIONS.name,
             "sheet_row": row["sheet_row_number"],
             "cells": {header: row[column] for header, column in ROW_CELLS},
         }

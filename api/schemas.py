@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from api.params import MAX_LIMIT
+from core.sheets import INTERACTIONS
 
 Count = Annotated[int, Field(ge=0)]
 CustomerId = Annotated[int, Field(ge=1)]
@@ -73,7 +74,7 @@ class SheetRow(Body):
     """A workbook row behind a count."""
 
     version: int = Field(ge=0, description="The version of the data the row is in (the live).")
-    sheet: Literal["External interactions"]
+    sheet: Literal[INTERACTIONS.name]  # type: ignore[valid-type]
     sheet_row: int = Field(ge=1, description="The row's number in the sheet, as in Excel.")
     cells: dict[str, str | None] = Field(
         description="The row's cells as landed, by the sheet's headers (null: empty)."

@@ -3,7 +3,7 @@ own export with. The API serves the live version's (GET /api/v1/quarantine.xlsx)
 upload's preview's (GET /api/v1/imports/{id}/quarantine.xlsx, written by `interactions import
 --fixit`); both come from the marts' quarantined_rows through `workbook` below.
 
-One sheet per workbook sheet, named as in the workbook (core/sheets.py), each holding
+One sheet per workbook sheet, named as in the workbook (seeds/_seeds.yml), each holding
 its quarantined rows in sheet order: the row's number in the business's sheet, the reason, then
 its cells as landed under the sheet's own headers. A sheet without quarantined rows is there,
 with its header only.

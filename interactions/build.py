@@ -48,7 +48,6 @@ from interactions import cluster_publish, landing
 from interactions.pause_points import pause_point
 from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 from interactions.unit_tests import UnitTests
-from interactions.versions import CUSTOMER_VERSIONS_SEED, DATA_VERSIONS_SEED
 
 SCHEMAS = ("raw", "staging", "marts")
 NEXT_SUFFIX = "__next"
@@ -142,11 +141,11 @@ def build(
 
     On DuckDB and PostgreSQL the workbook's seeds are read from `seed_files` (seed -> CSV), or
     from `seeds_dir` (default: the project's seeds/), and loaded in bulk into the new warehouse
-    (interactions/landing.py), as are `seed_files`' generated seeds when given; `dbt build`
-    then builds everything else, with the var data_version when given. `job` (BuildJob) adds
-    its steps. `go_live=False` (a preview) builds and tests the new warehouse, runs the job's
-    check, then throws it away. `locked`: the caller already holds build_lock. `dbt_args` are
-    extra `dbt build` arguments.
+    (interactions/landing.py), as are the version tables' CSVs among them (dbt sources);
+    `dbt build` then builds everything else, with the var data_version when given. `job`
+    (BuildJob) adds its steps. `go_live=False` (a preview) builds and tests the new warehouse,
+    runs the job's check, then throws it away. `locked`: the caller already holds build_lock.
+    `dbt_args` are extra `dbt build` arguments.
     """
     job = job or BuildJob()
     started = time.monotonic()
@@ -213,9 +212,9 @@ def build(
 
 
 def bulk_loaded(files: dict[str, Path]) -> list[str]:
-    """The seeds among `files` that landing.py loads in bulk (`dbt build` excludes them)."""
-    generated = (DATA_VERSIONS_SEED, CUSTOMER_VERSIONS_SEED)
-    return [seed for seed in (*WORKBOOK_SEEDS, *generated) if seed in files]
+    """The seeds among `files` that landing.py loads in bulk (`dbt build` excludes them); the
+    other files are the version tables, dbt sources."""
+    return [seed for seed in WORKBOOK_SEEDS if seed in files]
 
 
 def vars_args(dbt_vars: dict) -> list[str]:

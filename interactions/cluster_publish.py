@@ -3,11 +3,12 @@
 
 0. Check: the cluster reads one row from PostgreSQL through the publish's JDBC options
    (check_reaches_postgres), so that a cluster that cannot reach it fails in seconds.
-1. Land: the workbook's seed CSVs are copied into the cluster's landing area
-   (SPARK_CLUSTER_DIR/landing/build-<pid>-<n>/, a local folder standing in for object storage
-   the cluster reads); dbt's seed loader on the cluster reads them there (var landed_seeds,
-   macros/spark_seeds.sql), and `dbt build --target spark_cluster` builds and tests every
-   model on the cluster into raw__next, staging__next and marts__next.
+1. Land: the workbook's seed CSVs and the version tables' are copied into the cluster's
+   landing area (SPARK_CLUSTER_DIR/landing/build-<pid>-<n>/, a local folder standing in for
+   object storage the cluster reads); dbt on the cluster reads them there (var landed_seeds:
+   the seeds in macros/spark_seeds.sql, the version tables in create_import_sources.sql), and
+   `dbt build --target spark_cluster` builds and tests every model on the cluster into
+   raw__next, staging__next and marts__next.
 2. Publish: PostgreSQL gets the marts' definitions from the same dbt project (`dbt build
    --empty` on the postgres target into its own __next schemas: the contracts' types, the
    indexes, the grants, the views), then the cluster fills each mart table itself, from its

@@ -207,12 +207,12 @@ def _import_locked(
     )
     landing = store.landing_folder()
     seed_files = {seed: seed_path(job.pending, seed) for seed in WORKBOOK_SEEDS}
-    seed_files[versions.DATA_VERSIONS_SEED] = versions.write_data_versions(
-        landing / f"{versions.DATA_VERSIONS_SEED}.csv",
+    seed_files[versions.DATA_VERSIONS_TABLE] = versions.write_data_versions(
+        landing / f"{versions.DATA_VERSIONS_TABLE}.csv",
         [store.read(n) for n in kept if n != number] + [record],
     )
-    seed_files[versions.CUSTOMER_VERSIONS_SEED] = versions.write_customer_versions(
-        landing / f"{versions.CUSTOMER_VERSIONS_SEED}.csv",
+    seed_files[versions.CUSTOMER_VERSIONS_TABLE] = versions.write_customer_versions(
+        landing / f"{versions.CUSTOMER_VERSIONS_TABLE}.csv",
         store,
         [n for n in kept if n < number],
     )

@@ -93,12 +93,12 @@ def _publish(settings, store, number, live, echo, pending=None) -> Published:
     listed = [store.read(n) for n in store.numbers() if n != number] + [record]
     landing = store.landing_folder()
     data_versions = versions.write_data_versions(
-        landing / f"{versions.DATA_VERSIONS_SEED}.csv", listed
+        landing / f"{versions.DATA_VERSIONS_TABLE}.csv", listed
     )
     seed_files = store.seed_files(record, folder)
-    seed_files[versions.DATA_VERSIONS_SEED] = data_versions
-    seed_files[versions.CUSTOMER_VERSIONS_SEED] = versions.write_customer_versions(
-        landing / f"{versions.CUSTOMER_VERSIONS_SEED}.csv",
+    seed_files[versions.DATA_VERSIONS_TABLE] = data_versions
+    seed_files[versions.CUSTOMER_VERSIONS_TABLE] = versions.write_customer_versions(
+        landing / f"{versions.CUSTOMER_VERSIONS_TABLE}.csv",
         store,
         [n for n in store.numbers() if n < number],
     )

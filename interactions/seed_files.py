@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core.sheets import SHEETS
 
-# The workbook's seeds and their columns, in sheet order (core/sheets.py).
+# The workbook's seeds and their columns, in sheet order (seeds/_seeds.yml, read by core/sheets.py).
 WORKBOOK_SEEDS = {sheet.seed: tuple(sheet.seed_columns) for sheet in SHEETS}
 
 

@@ -32,8 +32,9 @@ from interactions.seed_files import WORKBOOK_SEEDS, seed_path
 VERSION_FILE = "version.json"
 PENDING = ".pending"
 DELETING = ".deleting-"
-# The seed the kept versions land as, beside the workbook's (loaded in bulk, like them).
-DATA_VERSIONS_SEED = "raw_data_versions"
+# The table the kept versions land as, beside the workbook's seeds (loaded in bulk, like
+# them): the dbt source imports.raw_data_versions (models/staging/_imports__sources.yml).
+DATA_VERSIONS_TABLE = "raw_data_versions"
 DATA_VERSIONS_COLUMNS = (
     "version",
     "imported_at",
@@ -44,9 +45,10 @@ DATA_VERSIONS_COLUMNS = (
     "rows_quarantined",
 )
 # The customers a version served (its dim_customers), kept in its folder; the earlier kept
-# versions' land as this seed, for the mart customer_versions.
+# versions' land as this table (source imports.raw_customer_versions), for the mart
+# customer_versions.
 CUSTOMERS_SERVED = "customers_served.csv"
-CUSTOMER_VERSIONS_SEED = "raw_customer_versions"
+CUSTOMER_VERSIONS_TABLE = "raw_customer_versions"
 CUSTOMER_VERSIONS_COLUMNS = ("version", "customer_id", "occupation", "customer_type")
 SAMPLE_FILE = "seeds/"
 SAMPLE = 1  # the version of seeds/ (the sample workbook)
@@ -280,7 +282,7 @@ class Store:
         return removed
 
     def landing_folder(self) -> Path:
-        """A scratch folder for one build's generated seeds (the data versions list)."""
+        """A scratch folder for one build's version tables (their CSVs, landed beside the seeds)."""
         folder = self.root / ".landing"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -293,7 +295,7 @@ def kept_after_import(store: Store, number: int, keep: int) -> list[int]:
 
 
 def write_data_versions(path: Path, versions: list[Version]) -> Path:
-    """The kept versions as the raw_data_versions seed (every value as text)."""
+    """The kept versions as the raw_data_versions table's CSV (every value as text)."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(DATA_VERSIONS_COLUMNS)
@@ -313,7 +315,7 @@ def write_data_versions(path: Path, versions: list[Version]) -> Path:
 
 
 def write_customer_versions(path: Path, store: Store, numbers: list[int]) -> Path:
-    """The customers the versions `numbers` served, as the raw_customer_versions seed: each
+    """The customers the versions `numbers` served, as the raw_customer_versions table's CSV: each
     version's customers_served.csv (already with its version column), one after another."""
     with open(path, "wb") as out:
         out.write((",".join(CUSTOMER_VERSIONS_COLUMNS) + "\n").encode())

@@ -48,7 +48,7 @@ class WorkbookError(ValueError):
 
 
 def normalized_name(name: str) -> str:
-    """'External interactions', ' external_interactions ' and 'EXTERNAL  INTERACTIONS' match."""
+    """'Sales report', ' sales_report ' and 'SALES  REPORT' match."""
     return " ".join(str(name).replace("_", " ").split()).casefold()
 
 

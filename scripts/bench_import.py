@@ -43,6 +43,9 @@ import psycopg
 import python_calamine
 from psycopg import sql
 
+from core.sheets import INTERACTIONS as INTERACTIONS_SHEET
+from core.sheets import SHEETS
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / ".bench"
 WORKBOOK = BENCH / "interactions-1m.xlsx"
@@ -67,12 +70,13 @@ def generate_workbook(
     print(f"generating {path.relative_to(ROOT)} (once; about a minute) ...", flush=True)
     rng = random.Random(4)  # noqa: S311 - test data, not security
     book = openpyxl.Workbook(write_only=True)
-    customers = book.create_sheet("Customers")
-    customers.append(["Customer_Id", "Occupation", "Type"])
+    customers_sheet, interactions_sheet, products_sheet = SHEETS  # seeds/_seeds.yml
+    customers = book.create_sheet(customers_sheet.name)
+    customers.append(customers_sheet.headers)
     for customer_id in range(1, customers_count + 1):
         customers.append([customer_id, rng.choice(OCCUPATIONS), rng.choice(TYPES)])
-    interactions = book.create_sheet("External interactions")
-    interactions.append(["Date Start", "Interaction", "Customers"])
+    interactions = book.create_sheet(interactions_sheet.name)
+    interactions.append(interactions_sheet.headers)
     first = datetime.datetime(2015, 1, 1)
     minutes = 10 * 365 * 24 * 60
     for row in range(interactions_count):
@@ -83,8 +87,8 @@ def generate_workbook(
         # Ids up to 110% of the customers: about one in eleven is not in the Customers sheet.
         customer = rng.randrange(1, customers_count + customers_count // 10 + 1)
         interactions.append([date_start, channel, f"{customer}.0" if row % 50 == 3 else customer])
-    products = book.create_sheet("Products of discussion")
-    products.append(["Date", "Product"])
+    products = book.create_sheet(products_sheet.name)
+    products.append(products_sheet.headers)
     for year in range(2015, 2025):
         for month in range(1, 13):
             products.append([f"{month:02d}-{year}", rng.choice(PRODUCTS)])
@@ -203,7 +207,7 @@ def floor(warehouse: str, env: dict[str, str]) -> dict[str, float]:
             writer = csv.writer(out)
             writer.writerow([f"c{i}" for i in range(len(rows[0]))])
             writer.writerows(rows[1:])
-    interactions = f"raw_{list(sheets).index('External interactions')}"
+    interactions = f"raw_{list(sheets).index(INTERACTIONS_SHEET.name)}"
     answer = f"""
         create table answers as
         select

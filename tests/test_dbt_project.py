@@ -1,7 +1,7 @@
 """The dbt project as `dbt docs` shows it: every model, seed and column described; the
 pipeline's own models private to its group and the marts public; the exposures naming
 exactly the marts the API reads (api/ is searched for `marts.<name>`); and the workbook's
-shape as core/sheets.py declares it; dbt's anonymous usage events off."""
+shape declared once, in seeds/_seeds.yml; dbt's anonymous usage events off."""
 
 import json
 import os
@@ -111,21 +111,60 @@ def test_build_info_is_built_after_every_other_mart(manifest):
     assert sorted(marts - upstream - {"build_info"}) == []
 
 
-def test_the_dbt_side_of_the_workbook_shape_agrees_with_interactions_sheets(manifest):
-    """core/sheets.py declares the workbook's shape once; what dbt must say of it too
-    (the seeds and their text columns, the quarantine's labels, the marts' sheet names) says
-    the same."""
+def test_dbt_reads_the_workbook_shape_core_sheets_reads(manifest):
+    """seeds/_seeds.yml declares the workbook once; dbt's graph (what macros/workbook.sql
+    reads for the marts) holds the same sheets and headers as core/sheets.py reads from it,
+    and every workbook seed's columns land as text (dbt_project.yml's column_types)."""
     seeds = project_nodes(manifest, "seed")
-    models = project_nodes(manifest, "model")
-    quarantine = models["quarantined_rows"]["raw_code"]
-    reconciliation = models["sheet_reconciliation"]["raw_code"]
+    declared = {
+        name: (
+            node["config"]["meta"]["sheet"],
+            node["config"]["meta"]["sheet_in_marts"],
+            [column["config"]["meta"]["header"] for column in node["columns"].values()],
+        )
+        for name, node in seeds.items()
+        if "sheet" in node["config"]["meta"]
+    }
+    assert declared == {
+        sheet.seed: (sheet.name, sheet.mart_name, sheet.headers) for sheet in SHEETS
+    }
     for sheet in SHEETS:
-        seed = seeds[sheet.seed]
-        assert list(seed["columns"]) == sheet.seed_columns, sheet.seed
-        assert list(seed["config"]["column_types"]) == sheet.seed_columns, sheet.seed
-        assert f"'{sheet.mart_name}' as sheet_name" in quarantine, sheet.name
-        assert f"'{sheet.mart_name}' as sheet_name" in reconciliation, sheet.name
-        labels = [f"'{column.header}='" for column in sheet.columns[:1]]
-        labels += [f"'; {column.header}='" for column in sheet.columns[1:]]
-        section = quarantine.split(f"'{sheet.mart_name}' as sheet_name", 1)[1].split("from", 1)[0]
-        assert re.findall(r"\"('(?:; )?[^'=]+=')\"", section) == labels, sheet.name
+        assert list(seeds[sheet.seed]["config"]["column_types"]) == sheet.seed_columns
+
+
+def test_no_module_or_model_spells_out_the_workbook_headers():
+    """The headers and sheet names live in seeds/_seeds.yml only: no Python module of the
+    product or its scripts, and no SQL file of the dbt project, writes one as a string."""
+    names = {sheet.name for sheet in SHEETS} | {h for sheet in SHEETS for h in sheet.headers}
+    alternatives = "|".join(map(re.escape, sorted(names)))
+    spelled = re.compile(rf"""["']({alternatives})=?["']""")
+    files = [
+        path
+        for folder in ("api", "core", "interactions", "scripts")
+        for path in (ROOT / folder).rglob("*.py")
+    ]
+    files += [
+        path
+        for folder in ("models", "macros", "tests")
+        for path in (ROOT / "dbt_project" / folder).rglob("*.sql")
+    ]
+    found = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for path in files
+        for match in spelled.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert len(files) > 100
+    assert found == []
+
+
+def test_the_version_tables_are_sources_where_the_seeds_land(manifest):
+    """The version bookkeeping is not workbook data: dbt sources (not seeds), in the schema the
+    workbook's seeds land in, where interactions/landing.py loads both."""
+    sources = [node for node in manifest["sources"].values() if node["source_name"] == "imports"]
+    seeds = project_nodes(manifest, "seed")
+    assert sorted(node["name"] for node in sources) == [
+        "raw_customer_versions",
+        "raw_data_versions",
+    ]
+    assert {node["schema"] for node in sources} == {seeds["raw_customers"]["schema"]}
+    assert not {node["name"] for node in sources} & set(seeds)

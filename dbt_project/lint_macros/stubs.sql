@@ -9,6 +9,8 @@
 {% macro regexp_full_match(expression, pattern) %}({{ expression }} ~ '{{ pattern }}'){% endmacro %}
 {% macro split_to_rows(expression, delimiter) %}unnest(string_to_array({{ expression }}, '{{ delimiter }}')){% endmacro %}
 {% macro evaluate_once() %}offset 0{% endmacro %}
+{% macro sheet_in_marts(seed) %}'{{ seed }}'{% endmacro %}
+{% macro sheet_row_values(seed, cells) %}{{ cells | join(' || ') }}{% endmacro %}
 {% macro landed_row_number() %}row_number() over (){% endmacro %}
 {% macro blank_text(column) %}nullif({{ column }}, 'null'){% endmacro %}
 {% macro lookup_order(columns) %}order by {{ columns | join(', ') }}{% endmacro %}

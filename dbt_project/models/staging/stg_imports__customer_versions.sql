@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ ref('raw_customer_versions') }}
+    select * from {{ source('imports', 'raw_customer_versions') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ ref('raw_data_versions') }}
+    select * from {{ source('imports', 'raw_data_versions') }}
 
 ),
 

@@ -21,17 +21,15 @@ products as (
 quarantined_customers as (
 
     select
-        'customers' as sheet_name,
+        {{ sheet_in_marts('raw_customers') }} as sheet_name,
         source_row_number,
         {{ sheet_row_number('source_row_number', 'customers') }} as sheet_row_number,
         quarantine_reason,
         customer_id_text as cell_1,
         occupation_text as cell_2,
         customer_type_text as cell_3,
-        {{ dbt.concat([
-            "'Customer_Id='", "coalesce(customer_id_text, '')",
-            "'; Occupation='", "coalesce(occupation, '')",
-            "'; Type='", "coalesce(customer_type, '')",
+        {{ sheet_row_values('raw_customers', [
+            'customer_id_text', 'occupation', 'customer_type'
         ]) }} as row_values
 
     from customers
@@ -42,17 +40,15 @@ quarantined_customers as (
 quarantined_interactions as (
 
     select
-        'interactions' as sheet_name,
+        {{ sheet_in_marts('raw_external_interactions') }} as sheet_name,
         source_row_number,
         {{ sheet_row_number('source_row_number', 'interactions') }} as sheet_row_number,
         quarantine_reason,
         started_at_text as cell_1,
         channel_text as cell_2,
         customer_id_text as cell_3,
-        {{ dbt.concat([
-            "'Date Start='", "coalesce(started_at_text, '')",
-            "'; Interaction='", "coalesce(channel_text, '')",
-            "'; Customers='", "coalesce(customer_id_text, '')",
+        {{ sheet_row_values('raw_external_interactions', [
+            'started_at_text', 'channel_text', 'customer_id_text'
         ]) }} as row_values
 
     from interactions
@@ -63,16 +59,15 @@ quarantined_interactions as (
 quarantined_products as (
 
     select
-        'products' as sheet_name,
+        {{ sheet_in_marts('raw_products_of_discussion') }} as sheet_name,
         source_row_number,
         {{ sheet_row_number('source_row_number', 'products') }} as sheet_row_number,
         quarantine_reason,
         month_text as cell_1,
         product_text as cell_2,
         cast(null as {{ dbt.type_string() }}) as cell_3,
-        {{ dbt.concat([
-            "'Date='", "coalesce(month_text, '')",
-            "'; Product='", "coalesce(product, '')",
+        {{ sheet_row_values('raw_products_of_discussion', [
+            'month_text', 'product'
         ]) }} as row_values
 
     from products

@@ -49,17 +49,17 @@ quarantined as (
 landed as (
 
     select
-        'customers' as sheet_name,
+        {{ sheet_in_marts('raw_customers') }} as sheet_name,
         row_count
     from landed_customers
     union all
     select
-        'interactions' as sheet_name,
+        {{ sheet_in_marts('raw_external_interactions') }} as sheet_name,
         row_count
     from landed_interactions
     union all
     select
-        'products' as sheet_name,
+        {{ sheet_in_marts('raw_products_of_discussion') }} as sheet_name,
         row_count
     from landed_products
 
@@ -68,17 +68,17 @@ landed as (
 counted as (
 
     select
-        'customers' as sheet_name,
+        {{ sheet_in_marts('raw_customers') }} as sheet_name,
         row_count
     from counted_customers
     union all
     select
-        'interactions' as sheet_name,
+        {{ sheet_in_marts('raw_external_interactions') }} as sheet_name,
         row_count
     from counted_interactions
     union all
     select
-        'products' as sheet_name,
+        {{ sheet_in_marts('raw_products_of_discussion') }} as sheet_name,
         row_count
     from counted_products
 
