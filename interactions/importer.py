@@ -207,15 +207,8 @@ def _import_locked(
     )
     landing = store.landing_folder()
     seed_files = {seed: seed_path(job.pending, seed) for seed in WORKBOOK_SEEDS}
-    seed_files[versions.DATA_VERSIONS_TABLE] = versions.write_data_versions(
-        landing / f"{versions.DATA_VERSIONS_TABLE}.csv",
-        [store.read(n) for n in kept if n != number] + [record],
-    )
-    seed_files[versions.CUSTOMER_VERSIONS_TABLE] = versions.write_customer_versions(
-        landing / f"{versions.CUSTOMER_VERSIONS_TABLE}.csv",
-        store,
-        [n for n in kept if n < number],
-    )
+    listed = [store.read(n) for n in kept if n != number] + [record]
+    seed_files |= versions.version_tables(store, landing, listed, [n for n in kept if n < number])
     try:
         built = build(
             settings,

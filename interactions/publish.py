@@ -92,16 +92,9 @@ def _publish(settings, store, number, live, echo, pending=None) -> Published:
     record = store.read(number, folder)
     listed = [store.read(n) for n in store.numbers() if n != number] + [record]
     landing = store.landing_folder()
-    data_versions = versions.write_data_versions(
-        landing / f"{versions.DATA_VERSIONS_TABLE}.csv", listed
-    )
     seed_files = store.seed_files(record, folder)
-    seed_files[versions.DATA_VERSIONS_TABLE] = data_versions
-    seed_files[versions.CUSTOMER_VERSIONS_TABLE] = versions.write_customer_versions(
-        landing / f"{versions.CUSTOMER_VERSIONS_TABLE}.csv",
-        store,
-        [n for n in store.numbers() if n < number],
-    )
+    earlier = [n for n in store.numbers() if n < number]
+    seed_files |= versions.version_tables(store, landing, listed, earlier)
 
     job = PublishJob(settings, store, record, folder, pending)
     try:

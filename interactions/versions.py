@@ -294,6 +294,20 @@ def kept_after_import(store: Store, number: int, keep: int) -> list[int]:
     return sorted([*store.numbers(), number])[-keep:]
 
 
+def version_tables(
+    store: Store, folder: Path, listed: list[Version], earlier: list[int]
+) -> dict[str, Path]:
+    """The version tables' CSVs for one build, written into `folder` (table -> path): the
+    versions `listed` (the kept ones and the one being built) and the customers each of the
+    versions `earlier` served."""
+    return {
+        DATA_VERSIONS_TABLE: write_data_versions(folder / f"{DATA_VERSIONS_TABLE}.csv", listed),
+        CUSTOMER_VERSIONS_TABLE: write_customer_versions(
+            folder / f"{CUSTOMER_VERSIONS_TABLE}.csv", store, earlier
+        ),
+    }
+
+
 def write_data_versions(path: Path, versions: list[Version]) -> Path:
     """The kept versions as the raw_data_versions table's CSV (every value as text)."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
