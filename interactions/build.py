@@ -106,8 +106,8 @@ def build_lock(settings: Settings):
 class BuildJob:
     """What a build does besides `dbt build`, at its three moments; each step is optional.
 
-    An import (interactions/importer.py) and a rebuild or rollback (interactions/publish.py)
-    are jobs; `interactions build` with nothing to add is the plain BuildJob()."""
+    A release (interactions/release.py: an import, a rebuild, a rollback) is one; a local
+    Spark `interactions build`, with nothing to add, is the plain BuildJob()."""
 
     def land(self, env: dict[str, str]) -> None:
         """Before dbt: against the new, not yet live warehouse that `env` names (the seed files

@@ -23,7 +23,7 @@ from pathlib import Path
 from core import settings as settings_module
 from core.api_keys import VARIABLE, digest, parse_keys
 from core.exit_codes import EXIT_LIVE_CHANGED
-from interactions import publish, versions
+from interactions import release, versions
 from interactions.build import BuildError
 
 # gunicorn's worker timeout under `interactions serve`: the longest an upload's preview or
@@ -33,7 +33,7 @@ IMPORT_SECONDS = "300"
 
 def _cmd_build(args) -> int:
     settings = settings_module.load()
-    published = publish.rebuild(settings)
+    published = release.rebuild(settings)
     seconds = published.result.seconds
     if published.version is None:
         print(f"build: the {settings.warehouse} marts are live ({seconds:.1f} s)")
@@ -47,13 +47,8 @@ def _cmd_build(args) -> int:
 
 def _cmd_import(args) -> int:
     from interactions import import_json
-    from interactions.importer import (
-        ANY_LIVE,
-        ImportFailed,
-        LiveChanged,
-        format_summary,
-        import_workbook,
-    )
+    from interactions.importer import ANY_LIVE, ImportFailed, LiveChanged, format_summary
+    from interactions.release import import_workbook
 
     settings = settings_module.load()
     try:
@@ -93,14 +88,14 @@ def _cmd_history(args) -> int:
         entries = [version.history_entry(live) for version in reversed(store.versions(live))]
         print(json.dumps(entries, indent=2))
     else:
-        print(publish.format_history(store, live))
+        print(versions.format_history(store, live))
     return 0
 
 
 def _cmd_rollback(args) -> int:
     settings = settings_module.load()
     try:
-        published = publish.rollback(settings, args.version)
+        published = release.rollback(settings, args.version)
     except versions.VersionError as error:
         if not args.json:
             raise

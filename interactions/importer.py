@@ -1,38 +1,20 @@
-"""`interactions import WORKBOOK.xlsx`: a new workbook becomes a new kept version and goes live
-whole, or nothing changes. `--preview` does all of it but going live, and prints the changes.
-
-Steps, each timed, all under the build lock, inside one atomic build (interactions/build.py):
-1. read the workbook (interactions/workbook.py) into the new version's seed CSVs, in its
-   pending folder of the version store (interactions/versions.py, outside the repository),
-   while a dbt process starts and parses the project;
-2. load those seeds in bulk into a new warehouse (interactions/landing.py) and run
-   `dbt build` on it (models, data tests, unit tests) with the var data_version = N;
-3. read the summary and the changes against the live version from the new marts
-   (interactions/changes.py); refuse an export that shrinks the live data too much (the
-   guard); then make the new warehouse live;
-4. once live, keep the version (its folder loses `.pending`) and drop the versions beyond
-   IMPORT_KEEP_VERSIONS (never the live one).
-
-Any error before the warehouse goes live (an unreadable workbook, a missing sheet, a failing
-dbt test, the guard) leaves the live version and its answers exactly as they were. No import
-writes a file in the repository.
+"""What an import adds to a release (interactions/release.py, which holds the path top to
+bottom): the workbook read into the new version's seed CSVs (interactions/workbook.py), the
+summary read from the new marts before they go live, the changes against the live version and
+the shrink guard (interactions/changes.py), and the report `interactions import` prints.
 """
 
 import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-import psycopg
 import yaml
 
 from core import fixit
 from core.settings import Settings
 from core.sheets import SHEETS
-from interactions import versions
-from interactions.build import BuildError, BuildJob, build
+from interactions.build import BuildError, BuildResult
 from interactions.changes import (
     Changes,
     compare,
@@ -40,13 +22,11 @@ from interactions.changes import (
     format_changes,
 )
 from interactions.pause_points import pause_point
-from interactions.publish import record_candidate, version_store
-from interactions.seed_files import WORKBOOK_SEEDS, seed_path, write_seed
+from interactions.seed_files import seed_path, write_seed
 from interactions.workbook import (
     DateFormats,
     Workbook,
     check_date_format,
-    check_file,
     open_workbook,
 )
 
@@ -112,210 +92,65 @@ def date_formats(settings: Settings) -> DateFormats:
     )
 
 
-def import_workbook(
-    settings: Settings,
-    workbook_path,
-    echo=False,
-    *,
-    preview=False,
-    allow_shrink=False,
-    note="",
-    expect_live=ANY_LIVE,
-    fixit: Path | None = None,
-) -> ImportResult:
-    """Import the workbook at `workbook_path` as a new version; raise ImportFailed (nothing
-    changed) on error. `preview`: build and test it, compute the changes, change nothing.
-    `expect_live`: the version that must be live (None: none), checked under the build lock;
-    LiveChanged if another is. `fixit`: write the fix-it workbook of its quarantined rows
-    there once dbt has passed (core/fixit.py)."""
-    if settings.served_warehouse is None:
-        raise ImportFailed(
-            "import works on WAREHOUSE=duckdb, postgres or spark_cluster (built on a Spark "
-            f"cluster, served by PostgreSQL), not {settings.warehouse}"
-        )
-    started = time.monotonic()
-    workbook_path = Path(workbook_path)
-    try:
-        formats = date_formats(settings)
-        check_file(workbook_path)  # not a workbook at all: fail before any build starts
-        allowed_shrink = versions.max_shrink()
-        keep = versions.keep_versions()
-    except ValueError as error:
-        raise ImportFailed(f"{error}; nothing changed") from error
-    try:
-        with version_store(settings) as (store, live):
-            if expect_live is not ANY_LIVE and live != expect_live:
-                raise LiveChanged(
-                    f"the live version changed since the preview: it is {live}, not "
-                    f"{expect_live}; nothing changed (preview the workbook again)"
-                )
-            return _import_locked(
-                settings,
-                store,
-                live,
-                workbook_path,
-                formats,
-                echo=echo,
-                preview=preview,
-                allowed_shrink=None if allow_shrink else allowed_shrink,
-                keep=keep,
-                note=note,
-                started=started,
-                fixit=fixit,
-            )
-    except BuildError as error:
-        raise ImportFailed(_build_failure(error)) from error
-    except (ValueError, OSError, psycopg.Error, duckdb.Error) as error:
-        raise ImportFailed(f"{error}; nothing changed: the previous data is still live") from error
+class WorkbookImport:
+    """An import's own steps in a release: read the workbook (land), read the summary and
+    the changes and apply the guard (inspect), then the report's figures."""
 
-
-def _import_locked(
-    settings,
-    store,
-    live,
-    workbook_path,
-    formats,
-    *,
-    echo,
-    preview,
-    allowed_shrink,
-    keep,
-    note,
-    started,
-    fixit,
-) -> ImportResult:
-    number = store.next_number(live)
-    kept = versions.kept_after_import(store, number, keep)
-    record = versions.Version(
-        version=number,
-        imported_at=versions.utc_now(),
-        file=workbook_path.name,
-        sha256=versions.file_sha256(workbook_path),
-        note=note,
-    )
-    job = ImportJob(
-        settings,
-        store,
-        live,
-        record,
-        kept,
-        workbook_path,
-        formats,
-        allowed_shrink=allowed_shrink,
-        preview=preview,
-        fixit=fixit,
-    )
-    landing = store.landing_folder()
-    seed_files = {seed: seed_path(job.pending, seed) for seed in WORKBOOK_SEEDS}
-    listed = [store.read(n) for n in kept if n != number] + [record]
-    seed_files |= versions.version_tables(store, landing, listed, [n for n in kept if n < number])
-    try:
-        built = build(
-            settings,
-            job,
-            echo=echo,
-            seed_files=seed_files,
-            data_version=number,
-            go_live=not preview,
-            locked=True,
-        )
-    finally:
-        if not job.went_live:  # a live version's pending folder is kept by the next command
-            shutil.rmtree(job.pending, ignore_errors=True)
-        shutil.rmtree(landing, ignore_errors=True)
-    result = job.result
-    result.dbt_output = built.dbt_output
-    result.version = number
-    result.preview = preview
-    result.stages = {
-        "read workbook": result.stages["read workbook"],
-        "load": built.stages["load"],
-        "dbt build": built.stages["dbt build"],
-        **({"publish": built.stages["publish"]} if "publish" in built.stages else {}),
-        "summary": result.stages["summary"],
-        **({} if preview else {"go live": built.stages["go live"]}),
-        **({} if preview else {"keep version": result.stages["keep version"]}),
-        "total": time.monotonic() - started,
-    }
-    return result
-
-
-class ImportJob(BuildJob):
-    """The import's own steps in the atomic build (interactions/build.py): read the workbook
-    into the new version's pending folder; once dbt has passed, read the summary and the
-    changes, apply the shrink guard and record the version's figures; once live, keep the
-    version and drop the versions past the retention."""
-
-    def __init__(
-        self,
-        settings,
-        store,
-        live,
-        record,
-        kept,
-        workbook_path,
-        formats,
-        *,
-        allowed_shrink,
-        preview,
-        fixit,
-    ):
-        self.settings = settings
-        self.store = store
-        self.live = live
-        self.record = record  # the new version
-        self.number = record.version
-        self.kept = kept  # the versions kept once it is live
-        self.workbook_path = workbook_path
+    def __init__(self, path: Path, formats: DateFormats, *, allowed_shrink, preview, fixit):
+        self.path = path
         self.formats = formats
         self.allowed_shrink = allowed_shrink  # None: no guard (--allow-shrink)
         self.preview = preview  # a preview reports the guard's refusal
         self.fixit = fixit  # where the fix-it workbook goes (None: nowhere)
-        self.pending = store.new_pending(self.number)
         self.result: ImportResult | None = None
-        self.went_live = False
 
-    def land(self, env):
+    def read_into(self, settings: Settings, folder: Path) -> dict[str, int]:
+        """The workbook's sheets as seed CSVs in `folder`; the header row of each sheet, by
+        its name in the marts (the dbt var sheet_header_rows)."""
         pause_point("read")
         started = time.monotonic()
-        workbook = _open(self.workbook_path, self.formats)
-        self.result = _read_into(self.settings, workbook, self.pending)
+        workbook = _open(self.path, self.formats)
+        self.result = _read_into(settings, workbook, folder)
         self.result.stages["read workbook"] = time.monotonic() - started
-        self.record.header_rows = {
+        return {
             mart_name: figures.header_row
             for mart_name, figures in zip(MART_SHEETS, self.result.sheets, strict=True)
         }
 
-    def dbt_vars(self):
-        return self.record.dbt_vars()
-
-    def check(self, env):
-        result, settings = self.result, self.settings
+    def inspect(self, settings: Settings, env: dict[str, str], live: int | None) -> None:
+        """dbt has passed: the summary and the changes from the new marts; ImportFailed when
+        the guard refuses it (a preview reports the refusal instead)."""
+        result = self.result
         started = time.monotonic()
         _read_summary(settings.served_warehouse, env, result, self.fixit)
-        result.changes = compare(settings.served_warehouse, env, settings.duckdb_path, self.live)
+        result.changes = compare(settings.served_warehouse, env, settings.duckdb_path, live)
         result.stages["summary"] = time.monotonic() - started
         if self.allowed_shrink is not None:
             result.refusal = result.changes.shrink_refusal(self.allowed_shrink)
         if result.refusal and not self.preview:
             raise ImportFailed(f"{result.refusal}; nothing changed")
-        record_candidate(settings, env, self.record, self.pending)
-        self.store.write(self.record, self.pending)
 
-    def after_live(self):
-        self.went_live = True  # from here on, the pending folder is the live version's
-        started = time.monotonic()
-        pause_point("commit")
-        try:
-            self.store.commit(self.number)
-        except OSError as error:
-            raise ImportFailed(
-                f"version {self.number} is live, but its folder could not be kept ({error}); "
-                "the next import, build or rollback keeps it"
-            ) from error
-        pause_point("retain")
-        self.result.removed_versions = self.store.retain(self.kept)
-        self.result.stages["keep version"] = time.monotonic() - started
+    def kept(self, removed_versions: list[int], seconds: float) -> None:
+        self.result.removed_versions = removed_versions
+        self.result.stages["keep version"] = seconds
+
+    def finish(self, built: BuildResult, number: int, total: float) -> ImportResult:
+        """The report's figures once the release is over."""
+        result = self.result
+        result.dbt_output = built.dbt_output
+        result.version = number
+        result.preview = self.preview
+        result.stages = {
+            "read workbook": result.stages["read workbook"],
+            "load": built.stages["load"],
+            "dbt build": built.stages["dbt build"],
+            **({"publish": built.stages["publish"]} if "publish" in built.stages else {}),
+            "summary": result.stages["summary"],
+            **({} if self.preview else {"go live": built.stages["go live"]}),
+            **({} if self.preview else {"keep version": result.stages["keep version"]}),
+            "total": total,
+        }
+        return result
 
 
 def _open(workbook_path: Path, formats: DateFormats) -> Workbook:
@@ -350,7 +185,7 @@ def _read_into(settings: Settings, workbook: Workbook, folder: Path) -> ImportRe
     )
 
 
-def _build_failure(error: BuildError) -> str:
+def build_failure(error: BuildError) -> str:
     """dbt's own account of what failed: its summary after 'Completed with ...'."""
     lines = [line.rstrip() for line in re.sub(r"\x1b\[[0-9;]*m", "", error.output).splitlines()]
     lines = [re.sub(r"^\d\d:\d\d:\d\d {0,2}", "", line) for line in lines]

@@ -375,3 +375,41 @@ def sample_version(settings: Settings) -> Version:
     return Version(
         version=SAMPLE, imported_at=utc_now(), file=SAMPLE_FILE, sha256=file_sha256(*files)
     )
+
+
+def format_history(store: Store, live: int | None) -> str:
+    """`interactions history`: newest first, the live one marked."""
+    rows = [("version", "imported at", "file", "sha256", "interactions", "quarantined", "live")]
+    for version in reversed(store.versions(live)):
+        rows.append(
+            (
+                str(version.version),
+                version.imported_at,
+                version.file,
+                version.sha256[:12],
+                _figure(version.interactions_counted),
+                _figure(version.rows_quarantined),
+                "*" if version.version == live else "",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    right = {0, 4, 5}
+    lines = [
+        "  ".join(
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]
+    if len(rows) == 1:
+        lines.append("(no version kept yet: `interactions build` makes the sample version 1)")
+    keep = keep_versions()
+    lines.append(
+        f"Kept: the newest {keep} versions (IMPORT_KEEP_VERSIONS) and the live one; "
+        f"store: {store.root}"
+    )
+    return "\n".join(lines)
+
+
+def _figure(value) -> str:
+    return "" if value is None else str(value)

@@ -21,7 +21,7 @@ from psycopg import sql
 
 from core import settings as settings_module
 from interactions import cli, unit_tests
-from interactions.publish import rebuild
+from interactions.release import rebuild
 
 ROOT = Path(__file__).resolve().parents[1]
 # The dbt unit tests the project declares (every `unit_tests:` entry of its .yml files).
