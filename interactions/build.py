@@ -14,9 +14,8 @@ live warehouse is untouched.
 
 Each warehouse's way is one small class (a NewWarehouse: NewDuckDBFile, NewPostgresSchemas,
 NewSparkFolder, NewClusterBuild: the environment that points dbt at the new warehouse, land,
-publish, go_live, discard); what a command adds (an import reads the workbook, checks and
-records the new version, keeps it once live) is a BuildJob with three steps: land, check,
-after_live.
+publish, go_live, discard); a Candidate (`candidate()`) runs its steps in order for the
+release path (interactions/release.py), which adds its own between them.
 
 On DuckDB and PostgreSQL the workbook's three seeds are not loaded by `dbt seed` (batches of
 inserts: minutes for a million rows) but in bulk by interactions/landing.py into the new
@@ -34,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,112 +102,112 @@ def build_lock(settings: Settings):
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-class BuildJob:
-    """What a build does besides `dbt build`, at its three moments; each step is optional.
+class Candidate:
+    """A new, not yet live warehouse of the settings' engine (a NewWarehouse) and the dbt
+    process that parses the project meanwhile, made by `candidate()`. Its steps, in order:
+    land (the seed files and version tables, in bulk), build (dbt build and test; a cluster's
+    marts published), go_live (one step). Left without go_live, it is thrown away."""
 
-    A release (interactions/release.py: an import, a rebuild, a rollback) is one; a local
-    Spark `interactions build`, with nothing to add, is the plain BuildJob()."""
+    def __init__(self, settings: Settings, new, dbt, unit_tests: UnitTests, dbt_args: list):
+        self.settings = settings
+        self.env = new.env  # points a connection at the new warehouse (changes.connect_to_marts)
+        self._new = new
+        self._dbt = dbt
+        self._unit_tests = unit_tests
+        self._dbt_args = dbt_args  # extra `dbt build` arguments
+        self._excluded: list[str] = []  # the seeds landed in bulk, which dbt must not seed
+        self._started = time.monotonic()
+        self.stages: dict[str, float] = {}
+        self.rows_landed: dict[str, int] = {}
+        self.output = ""
 
-    def land(self, env: dict[str, str]) -> None:
-        """Before dbt: against the new, not yet live warehouse that `env` names (the seed files
-        it loads may be written here)."""
+    def land(self, files: dict[str, Path], dbt_vars: dict) -> None:
+        """The files (seed or version table -> CSV) into the new warehouse, in bulk."""
+        pause_point("load")
+        step = time.monotonic()
+        self.rows_landed.update(self._new.land(files, dbt_vars))
+        self.stages["load"] = time.monotonic() - step
+        if self.settings.warehouse in BULK_LOADED_WAREHOUSES:
+            self._excluded = bulk_loaded(files)
 
-    def dbt_vars(self) -> dict:
-        """After land: dbt vars this build adds (the sheets' header rows of an import)."""
-        return {}
+    def build(self, dbt_vars: dict, echo=True) -> None:
+        """`dbt build` (models, data tests, unit tests when the project changed) with
+        `dbt_vars`; BuildError if anything fails. A cluster's marts are then published."""
+        dbt_vars = {**dbt_vars, **self._new.dbt_vars}
+        excluded = ["--exclude", *self._excluded] if self._excluded else []
+        args = ["build", *self._unit_tests.args, *excluded, *self._dbt_args]
+        step = time.monotonic()
+        if echo:
+            sys.stdout.write(self._unit_tests.note)
+        try:
+            output = self._dbt.run([*args, *vars_args(dbt_vars)], echo=echo)
+        finally:
+            self.stages["dbt build"] = time.monotonic() - step
+            self._dbt.close()
+        if not self._dbt_args:  # a build of every node: its unit-test pass is recorded
+            self._unit_tests.record()
+        self.output = self._unit_tests.note + output
+        if self._new.publishes:
+            pause_point("publish")
+            step = time.monotonic()
+            self.output += self._new.publish(dbt_vars, echo=echo)
+            self.stages["publish"] = time.monotonic() - step
 
-    def check(self, env: dict[str, str]) -> None:
-        """dbt has passed; the new warehouse is not live yet. Raising leaves the live data as
-        it was."""
+    def go_live(self) -> None:
+        pause_point("go live")
+        step = time.monotonic()
+        self._new.go_live()
+        self.stages["go live"] = time.monotonic() - step
+        pause_point("live")
 
-    def after_live(self) -> None:
-        """The new warehouse is live; the build lock is still held."""
+    def result(self) -> BuildResult:
+        return BuildResult(
+            seconds=time.monotonic() - self._started,
+            dbt_output=self.output,
+            stages=dict(self.stages),
+            rows_landed=dict(self.rows_landed),
+        )
+
+
+@contextmanager
+def candidate(settings: Settings, dbt_args: list[str] | None = None):
+    """A Candidate (the caller holds build_lock); thrown away when the block ends, unless it
+    went live. `dbt_args`: extra `dbt build` arguments."""
+    unit_tests = UnitTests(settings)  # under the lock: the project dbt is about to parse
+    new = NEW_WAREHOUSES[settings.warehouse](settings)
+    try:
+        with dbt_process(settings, new.dbt_env) as dbt:
+            yield Candidate(settings, new, dbt, unit_tests, list(dbt_args or []))
+    finally:
+        new.discard()
 
 
 def build(
     settings: Settings,
-    job: BuildJob | None = None,
     *,
     dbt_args: list[str] | None = None,
     echo=True,
     seeds_dir: Path | None = None,
-    seed_files: dict[str, Path] | None = None,
     data_version: int | None = None,
     go_live: bool = True,
-    locked: bool = False,
 ) -> BuildResult:
-    """Run `dbt build` into a new warehouse and make it live in one step (NewWarehouse).
-
-    On DuckDB and PostgreSQL the workbook's seeds are read from `seed_files` (seed -> CSV), or
-    from `seeds_dir` (default: the project's seeds/), and loaded in bulk into the new warehouse
-    (interactions/landing.py), as are the version tables' CSVs among them (dbt sources);
-    `dbt build` then builds everything else, with the var data_version when given. `job`
-    (BuildJob) adds its steps. `go_live=False` (a preview) builds and tests the new warehouse,
-    runs the job's check, then throws it away. `locked`: the caller already holds build_lock.
-    `dbt_args` are extra `dbt build` arguments.
-    """
-    job = job or BuildJob()
-    started = time.monotonic()
-    stages: dict[str, float] = {}
-    rows_landed: dict[str, int] = {}
-    whole_project = not dbt_args  # a build of every node: its unit-test pass is recorded
-    dbt_args = list(dbt_args or [])
+    """A build that keeps no version (local Spark's `interactions build`): `dbt build` of the
+    project's seeds/ (or `seeds_dir`) into a new warehouse, made live in one step. Versions
+    go live through interactions/release.py."""
     dbt_vars = {} if data_version is None else {"data_version": data_version}
     files = {}
     if settings.warehouse in FILE_FED_WAREHOUSES:
         seeds = Path(seeds_dir) if seeds_dir is not None else settings.seeds_dir
         files = {seed: seed_path(seeds, seed) for seed in WORKBOOK_SEEDS}
-        files.update(seed_files or {})
-    if settings.warehouse in BULK_LOADED_WAREHOUSES:
-        dbt_args = ["--exclude", *bulk_loaded(files), *dbt_args]
     elif seeds_dir is not None and Path(seeds_dir) != settings.seeds_dir:
         raise BuildError("a Spark build reads the project's seeds/ folder only")
-    with build_lock(settings) if not locked else nullcontext():
-        unit_tests = UnitTests(settings)  # under the lock: the project dbt is about to parse
-        dbt_args = [*unit_tests.args, *dbt_args]
-        new = NEW_WAREHOUSES[settings.warehouse](settings)
-        try:
-            with dbt_process(settings, new.dbt_env) as dbt:
-                job.land(new.env)
-                dbt_vars.update(job.dbt_vars())
-                if files:
-                    pause_point("load")
-                    step = time.monotonic()
-                    rows_landed.update(new.land(files, dbt_vars))
-                    stages["load"] = time.monotonic() - step
-                dbt_vars.update(new.dbt_vars)
-                step = time.monotonic()
-                if echo:
-                    sys.stdout.write(unit_tests.note)
-                try:
-                    output = dbt.run(["build", *dbt_args, *vars_args(dbt_vars)], echo=echo)
-                finally:
-                    stages["dbt build"] = time.monotonic() - step
-            if whole_project:
-                unit_tests.record()
-            output = unit_tests.note + output
-            if new.publishes:
-                pause_point("publish")
-                step = time.monotonic()
-                output += new.publish(dbt_vars, echo=echo)
-                stages["publish"] = time.monotonic() - step
-            job.check(new.env)
-            if go_live:
-                pause_point("go live")
-                step = time.monotonic()
-                new.go_live()
-                stages["go live"] = time.monotonic() - step
-                pause_point("live")
-        finally:
-            new.discard()
+    with build_lock(settings), candidate(settings, dbt_args) as new:
+        if files:
+            new.land(files, dbt_vars)
+        new.build(dbt_vars, echo=echo)
         if go_live:
-            job.after_live()
-    return BuildResult(
-        seconds=time.monotonic() - started,
-        dbt_output=output,
-        stages=stages,
-        rows_landed=rows_landed,
-    )
+            new.go_live()
+    return new.result()
 
 
 def bulk_loaded(files: dict[str, Path]) -> list[str]:

@@ -6,9 +6,10 @@ version again, with the project as it is now; the sample seeds/ as version 1 whe
 kept) and `interactions rollback` (a kept version) differ only in their input. The API's
 publish and rollback run these commands. Each release, under the build lock:
 
-1. prepare: finish what a killed command left (versions.Store.recover); the version's number
-   and record; its folder (a new version's pending folder of the version store, or the kept
-   version's); the version tables (the kept versions, the customers the earlier ones served);
+1. prepare: finish what a killed command left (versions.Store.recover, in version_store);
+   the version's number, record and folder (a new version's pending folder in the version
+   store, or the kept version's); the version tables (the kept versions, the customers the
+   earlier ones served);
 2. land: an import reads the workbook into the new version's seed CSVs
    (interactions/importer.py); the seeds and the version tables land in bulk in a new, not yet
    live warehouse, and `dbt build` builds and tests it (interactions/build.py, one engine per
@@ -38,7 +39,7 @@ import psycopg
 
 from core.settings import Settings
 from interactions import importer, versions
-from interactions.build import BuildError, BuildJob, BuildResult, build, build_lock
+from interactions.build import BuildError, BuildResult, build, build_lock, candidate
 from interactions.changes import export_served_customers, read_figures
 from interactions.importer import ANY_LIVE, ImportFailed, ImportResult, LiveChanged
 from interactions.pause_points import pause_point
@@ -185,8 +186,8 @@ def _kept_version(settings, store, number, live, echo) -> Released:
     return Released(number, live, release.run(echo=echo), store.numbers())
 
 
-class Release(BuildJob):
-    """One version on its way live: steps 1, 3 and 5 above, around build.py's 2 and 4.
+class Release:
+    """One version on its way live, by the steps above (`run`).
 
     `kept`: the versions kept once it is live; `folder`: its folder in the version store;
     `new`: a version not kept yet (its folder pending); `workbook`: an import's reading of
@@ -216,40 +217,45 @@ class Release(BuildJob):
         self.went_live = False
 
     def run(self, echo: bool, go_live: bool = True) -> BuildResult:
-        """Prepare, then build.py's atomic build with this release's steps."""
+        """Steps 1 to 5; `go_live=False` (a preview) stops after the inspection."""
+        # 1. prepare: the version's seed CSVs (an import's are written in step 2) and the
+        # version tables
         landing = self.store.landing_folder()
-        if self.workbook is not None:  # written when the workbook is read (land)
-            seed_files = {seed: seed_path(self.folder, seed) for seed in WORKBOOK_SEEDS}
+        if self.workbook is not None:
+            files = {seed: seed_path(self.folder, seed) for seed in WORKBOOK_SEEDS}
         else:
-            seed_files = self.store.seed_files(self.record, self.folder)
+            files = self.store.seed_files(self.record, self.folder)
         listed = [self.store.read(n) for n in self.kept if n != self.number] + [self.record]
         earlier = [n for n in self.kept if n < self.number]
-        seed_files |= versions.version_tables(self.store, landing, listed, earlier)
+        files |= versions.version_tables(self.store, landing, listed, earlier)
         try:
-            return build(
-                self.settings,
-                self,
-                echo=echo,
-                seed_files=seed_files,
-                data_version=self.number,
-                go_live=go_live,
-                locked=True,
-            )
+            with candidate(self.settings) as new:  # a new warehouse; dbt parses meanwhile
+                # 2. land, dbt build and test
+                if self.workbook is not None:
+                    self.record.header_rows = self.workbook.read_into(self.settings, self.folder)
+                dbt_vars = {"data_version": self.number, **self.record.dbt_vars()}
+                new.land(files, dbt_vars)
+                new.build(dbt_vars, echo=echo)
+                # 3. inspect
+                self._inspect(new.env)
+                # 4. go live
+                if go_live:
+                    new.go_live()
+                    self.went_live = True  # from here on, its folder is the live version's
+            # 5. keep
+            if self.went_live:
+                self._keep()
+            return new.result()
         finally:
             shutil.rmtree(landing, ignore_errors=True)
             if self.new and not self.went_live:  # a live one is kept by the next command
                 shutil.rmtree(self.folder, ignore_errors=True)
 
-    def land(self, env):
-        if self.workbook is not None:
-            self.record.header_rows = self.workbook.read_into(self.settings, self.folder)
-
-    def dbt_vars(self):
-        return self.record.dbt_vars()
-
-    def check(self, env):
+    def _inspect(self, env: dict[str, str]) -> None:
+        """dbt has passed, nothing is live yet: an import's summary, changes and guard (which
+        may refuse it); the version's figures and the customers it serves."""
         warehouse = self.settings.served_warehouse
-        if self.workbook is not None:  # its summary, the changes, the guard (may refuse)
+        if self.workbook is not None:
             self.workbook.inspect(self.settings, env, self.live)
         self.record.take_figures(read_figures(warehouse, env))
         served = self.folder / versions.CUSTOMERS_SERVED
@@ -257,8 +263,7 @@ class Release(BuildJob):
         if self.new:
             self.store.write(self.record, self.folder)
 
-    def after_live(self):
-        self.went_live = True  # from here on, its folder is the live version's
+    def _keep(self) -> None:
         if not self.new:
             self.store.write(self.record, self.folder)  # the figures of this build of it
         elif self.workbook is None:
@@ -266,7 +271,7 @@ class Release(BuildJob):
         else:
             self._keep_import()
 
-    def _keep_import(self):
+    def _keep_import(self) -> None:
         """The imported version kept, and the versions beyond the retention removed."""
         started = time.monotonic()
         pause_point("commit")
