@@ -40,7 +40,7 @@ def workbook(rows: Iterable[Row]) -> bytes:
         by_sheet[sheet_name].append([sheet_row, reason, *cells])
     sheets = []
     for spec in SHEETS:
-        columns = FIRST_COLUMNS + [column.header for column in spec.columns]
+        columns = FIRST_COLUMNS + spec.headers
         sheets.append(
             (spec.name, columns, [row[: len(columns)] for row in by_sheet[spec.mart_name]])
         )

@@ -13,7 +13,7 @@ import yaml
 
 from core import fixit
 from core.settings import Settings
-from core.sheets import SHEETS
+from core.sheets import INTERACTIONS, SHEETS
 from interactions.build import BuildError, BuildResult
 from interactions.changes import (
     Changes,
@@ -170,7 +170,7 @@ def _read_into(settings: Settings, workbook: Workbook, folder: Path) -> ImportRe
             figures.append(
                 SheetFigures(reader.sheet_name.strip(), reader.rows_read, reader.header_row + 1)
             )
-            if reader.spec.seed == "raw_external_interactions" and reader.rows_read == 0:
+            if reader.spec == INTERACTIONS and reader.rows_read == 0:
                 raise ValueError(
                     f"sheet {reader.sheet_name.strip()!r} has no data rows: an export without "
                     "interactions would replace the served data with nothing"
