@@ -10,12 +10,18 @@
             {%- set relation = api.Relation.create(
                 database=source.database, schema=source.schema, identifier=source.identifier
             ) -%}
-            {%- do adapter.dispatch('create_import_source', 'interactions')(
+            {%- do create_import_source(
                 relation, source.columns.keys() | list, var('landed_seeds', {}).get(source.name)
             ) -%}
         {%- endfor -%}
     {%- endif -%}
     select 1
+{%- endmacro %}
+
+{% macro create_import_source(relation, columns, landed_file) -%}
+    {%- do return(adapter.dispatch('create_import_source', 'interactions')(
+        relation, columns, landed_file
+    )) -%}
 {%- endmacro %}
 
 {% macro default__create_import_source(relation, columns, landed_file) -%}
