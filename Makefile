@@ -71,10 +71,10 @@ test-scale: install-dev install-spark ## The scale proofs: 100k interactions thr
 	$(BIN)/python scripts/check_test_needs.py postgres spark
 	$(BIN)/pytest -m scale --durations=20 -rs
 
-test-fast: install-dev ## The everyday loop: lint, lock check, every test but Spark, scale, kill/outage/load and browser ones
+test-fast: install-dev ## The everyday loop: lint, lock check, every test but Spark, scale, kill/outage/load, browser and long-story ones
 	$(BIN)/python scripts/check_test_needs.py postgres
 	$(MAKE) --no-print-directory lint lock-check
-	$(BIN)/pytest -m "not spark and not scale and not stress and not browser" -n $(TEST_WORKERS) --dist loadfile -rs
+	$(BIN)/pytest -m "not spark and not scale and not stress and not browser and not long" -n $(TEST_WORKERS) --dist loadfile -rs
 
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8 9 10
 fuzz-engines: install-dev install-spark ## The differential test at length: worlds FUZZ_SEEDS of 20,000 interactions on DuckDB, PostgreSQL and Spark

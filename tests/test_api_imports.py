@@ -84,6 +84,7 @@ SAMPLE_ONE = b'200 v1 {"data":{"customer_id":1,"interactions":{"Email":1,"Call":
 A_ONE = b'200 v2 {"data":{"customer_id":1,"interactions":{"Email":6,"Call":0,"Bird":0}}}\n'
 
 
+@pytest.mark.long  # a story of many builds: make test-fast leaves it out
 def test_upload_preview_publish_and_rollback(warehouse, api, tmp_path):  # noqa: F811
     a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
     b = workbook(tmp_path / "B.xlsx", CUSTOMERS_B, INTERACTIONS_B, PRODUCTS)
@@ -432,6 +433,7 @@ def alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.stress  # a kill: make test-fast leaves it out
 @pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
 def test_a_worker_killed_mid_publish_changes_nothing(warehouse, tmp_path):  # noqa: F811
     """Served by gunicorn: the worker publishing a preview is SIGKILLed while its import is

@@ -47,7 +47,11 @@ def test_make_test_checks_its_needs_before_anything_else():
     for target, needs, marks in (
         ("test", "postgres spark browser", '-m "not scale"'),
         ("test-scale", "postgres spark", "-m scale"),
-        ("test-fast", "postgres", '-m "not spark and not scale and not stress and not browser"'),
+        (
+            "test-fast",
+            "postgres",
+            '-m "not spark and not scale and not stress and not browser and not long"',
+        ),
     ):
         # Under `make test` itself, MAKELEVEL and MAKEFLAGS would make this make print its
         # directory first: it runs as a top-level make.

@@ -618,6 +618,7 @@ class no_database:
         return False
 
 
+@pytest.mark.stress  # load: make test-fast leaves it out
 def test_an_import_while_the_api_serves_fails_no_request(project, tmp_path):
     """The API, served by a real HTTP server, is asked for customer 1 over and over while a
     workbook that changes customer 1's answer is imported: every answer is the old or the new

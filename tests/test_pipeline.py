@@ -281,6 +281,7 @@ def test_a_spelling_that_names_two_channels_fails_the_build(tmp_path):
     assert not (home / "warehouse" / "interactions.duckdb").exists()
 
 
+@pytest.mark.long  # a story of many builds: make test-fast leaves it out
 def test_unit_tests_run_when_the_project_changed_and_a_failing_one_keeps_the_live_marts(tmp_path):
     """A build runs every dbt unit test on a project it has not seen pass on this warehouse,
     leaves them out while the project is unchanged (an import changes data, not SQL), and runs

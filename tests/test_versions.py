@@ -201,6 +201,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.long  # a story of many builds: make test-fast leaves it out
 def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
     a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
     b = workbook(tmp_path / "B.xlsx", CUSTOMERS_B, INTERACTIONS_B, [*PRODUCTS, ["11-2019", "Wood"]])
@@ -375,6 +376,7 @@ def test_import_preview_history_rollback_and_the_guard(warehouse, tmp_path):
     )
 
 
+@pytest.mark.long  # a story of many builds: make test-fast leaves it out
 def test_a_plain_dbt_build_never_changes_what_is_served(warehouse):
     before = warehouse.answers()
     dbt = Path(sys.executable).with_name("dbt")
@@ -428,6 +430,7 @@ def test_a_plain_dbt_build_never_changes_what_is_served(warehouse):
         ]
 
 
+@pytest.mark.long  # a story of many builds: make test-fast leaves it out
 def test_retention_keeps_the_newest_versions(tmp_path, monkeypatch):
     home = copy_project(tmp_path / "project")
     with fresh_sample("duckdb", home):
@@ -516,6 +519,7 @@ def test_the_shrink_guard_counts_customers_alone_and_reads_its_limit(warehouse, 
     assert warehouse.leftovers() == []
 
 
+@pytest.mark.stress  # two imports at once: make test-fast leaves it out
 @pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
 def test_two_imports_started_together_take_turns(warehouse, tmp_path):
     """One import, publish or rollback at a time per checkout: a second import started while
