@@ -1,7 +1,8 @@
 """The read API on the marts: a Flask application factory.
 
-gunicorn serves `api:create_app()` (`interactions serve`); the warehouse settings are read
-from the environment on the first request (api/config.py), or from `test_config`.
+Granian serves `api:create_app` (`interactions serve`: a factory, called in each worker); the
+warehouse settings are read from the environment on the first request (api/config.py), or
+from `test_config`.
 """
 
 import logging
@@ -21,6 +22,7 @@ def create_app(test_config=None):
         app.logger.setLevel(logging.INFO)
 
     from api import (
+        access_log,
         auth,
         customers,
         data_quality,
@@ -38,6 +40,7 @@ def create_app(test_config=None):
         website,
     )
 
+    access_log.register(app)  # the access log, secrets redacted (served, not under tests)
     request_id.register(app)
     protocol.register(app)  # empty path segments are 404; HEAD and OPTIONS
     auth.register(app)  # API_KEY_HASHES: /api/ routes need a key

@@ -24,6 +24,7 @@ from api import (  # noqa: F401
     versions,
 )
 from api.endpoints import ADMIN_ONLY, ENDPOINTS, Answer, endpoint, error
+from core import serving
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 OPENAPI_PATH = "/api/v1/openapi.json"
@@ -55,9 +56,12 @@ INTERNAL = error(
 DEFAULT = error(
     "Any other error: 405 for a method the path does not answer (with an Allow header: "
     "GET, HEAD, OPTIONS on the read paths, OPTIONS, POST on the admin ones); 404 for a "
-    "path with an empty segment (//); what the server rejects before "
-    "reading the request: 400 (malformed), 414 (a request line over 4094 bytes), 431 (a "
-    "header field over 8190 bytes, or over 100 fields).",
+    "path with an empty segment (//). Every request that reaches the app is answered in "
+    "JSON with an X-Request-ID. A request the server (Granian) rejects before the app reads "
+    "it gets the server's status with an empty body and no JSON: 400 (not HTTP/1.1), 431 "
+    f"(over {serving.MAX_HEADER_FIELDS} header fields), 414 or 431 (request line and "
+    f"headers far over {serving.HTTP1_BUFFER_BYTES:,} bytes together; up to that they always "
+    "reach the app). A browser's request never comes near these limits.",
     "method POST is not allowed on /api/v1/channels (allowed: GET, HEAD, OPTIONS)",
     405,
 )

@@ -93,7 +93,8 @@ def get_reader() -> Reader:
     extensions = current_app.extensions
     with _CREATING:
         reader = extensions.get(EXTENSION)
-        # A reader made before a fork (gunicorn --preload) is not used in the child.
+        # A reader made before a fork (a server that loads the app first) is not used in the
+        # child.
         if reader is None or getattr(reader, "pid", os.getpid()) != os.getpid():
             reader = create_reader(config_module.load(current_app.config))
             extensions[EXTENSION] = reader

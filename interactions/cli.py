@@ -1,7 +1,7 @@
 """`interactions`: the command-line tool that scripts use (the Makefile calls it too).
 
 interactions build     rebuild the live version's marts with dbt and make them live atomically
-interactions serve     serve the API and website with gunicorn (PORT, default 5000)
+interactions serve     serve the API and website with Granian (PORT, default 5000)
 interactions import WORKBOOK.xlsx  land a new Excel export as a new version, live atomically
 interactions import --preview WORKBOOK.xlsx  what the export would change; nothing changes
                          (--json: the report as JSON; --expect-live N: only if N is live;
@@ -20,15 +20,12 @@ import secrets
 import sys
 from pathlib import Path
 
+from core import serving
 from core import settings as settings_module
 from core.api_keys import VARIABLE, digest, parse_keys
 from core.exit_codes import EXIT_LIVE_CHANGED
 from interactions import release, versions
 from interactions.build import BuildError
-
-# gunicorn's worker timeout under `interactions serve`: the longest an upload's preview or
-# publish (an import) may take before the worker, and with it the import, is stopped.
-IMPORT_SECONDS = "300"
 
 
 def _cmd_build(args) -> int:
@@ -137,6 +134,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def bind_address(host: str) -> str:
+    """The IP address Granian binds for HOST: localhost is 127.0.0.1; an IPv6 address may be
+    written in brackets; any other name is refused (Granian binds addresses, not names)."""
+    if host.lower() == "localhost":
+        return "127.0.0.1"
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        raise ValueError(
+            f"HOST={host} is not an IP address: set HOST to the address to listen on "
+            "(127.0.0.1, 0.0.0.0, ::1, ...)"
+        ) from None
+
+
 def _cmd_serve(args) -> int:
     warehouse = settings_module.load().warehouse  # fail fast on a bad WAREHOUSE
     if warehouse not in ("duckdb", "postgres"):
@@ -144,40 +155,49 @@ def _cmd_serve(args) -> int:
             f"the API serves the duckdb or postgres marts, not WAREHOUSE={warehouse} "
             "(a spark_cluster build is served with WAREHOUSE=postgres; docs/SPARK.md)"
         )
-    host = listen_address(os.environ)
-    port = os.environ.get("PORT", "5000")
-    workers = os.environ.get("WEB_CONCURRENCY", "2")
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    argv = [
-        gunicorn,
-        "--bind",
-        f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        "--workers",
-        workers,
-        "--access-logfile",
-        "-",
-        # Query values named like secrets (?api_key=...) never reach the access log.
-        "--logger-class",
-        "api.access_log.RedactingLogger",
-        # gunicorn 27's control socket is one path per user (~/.gunicorn/gunicorn.ctl): two
-        # servers on one machine would share it. Nothing here uses it.
-        "--no-control-socket",
-        # What gunicorn answers by itself (431, 414, 400, ...) is the API's JSON error too.
-        # Sync workers, measured against gthread (docs/ARCHITECTURE.md): a kept-alive
-        # connection stays with the worker that accepted it, so one worker could serve all.
-        "--worker-class",
-        "api.gunicorn_worker.JsonErrorWorker",
-        # No request header may set SCRIPT_NAME or PATH_INFO, not even from 127.0.0.1 (a
-        # client's `SCRIPT_NAME: /api` would move the path out from under the key check).
-        "--forwarder-headers=",
-        # A worker answering POST /api/v1/imports waits for the import it runs (a million
-        # interactions: about 20 s); gunicorn's default (30 s) would kill it midway.
-        "--timeout",
-        IMPORT_SECONDS,
-        "api:create_app()",
-    ]
-    os.execv(gunicorn, argv)  # noqa: S606 - replaces this process with gunicorn
+    argv = granian_argv(os.environ)
+    os.execv(argv[0], argv)  # noqa: S606 - replaces this process with Granian
     return 0  # pragma: no cover
+
+
+def granian_argv(environ) -> list[str]:
+    """The Granian command line of `interactions serve` (core/serving.py): HOST (127.0.0.1
+    unless set), PORT (5000; 0: a port the kernel picks), WEB_CONCURRENCY worker processes
+    (2), each running the app on WEB_THREADS threads (2)."""
+    host = bind_address(listen_address(environ))
+    return [
+        os.path.join(os.path.dirname(sys.executable), "granian"),
+        "--interface",
+        "wsgi",
+        "--factory",
+        "--host",
+        host,
+        "--port",
+        environ.get("PORT", "5000"),
+        "--workers",
+        environ.get("WEB_CONCURRENCY", str(serving.WORKERS)),
+        # A worker's threads share its answer file, warehouse reader and pool. Granian's own
+        # default (half the backpressure: 256) is GIL-bound threads by the hundred.
+        "--blocking-threads",
+        environ.get("WEB_THREADS", str(serving.BLOCKING_THREADS)),
+        "--backpressure",
+        str(serving.BACKPRESSURE),
+        "--runtime-threads",
+        "1",
+        # HTTP/1.1 only, as browsers speak it without TLS; no WebSockets.
+        "--http",
+        "1",
+        "--no-ws",
+        "--http1-buffer-size",
+        str(serving.HTTP1_BUFFER_BYTES),
+        # A worker that dies is replaced; at SIGTERM the requests in flight are answered.
+        "--respawn-failed-workers",
+        "--workers-kill-timeout",
+        str(serving.STOP_SECONDS),
+        # The app writes the access log itself, secrets redacted (api/access_log.py).
+        "--no-access-log",
+        "api:create_app",
+    ]
 
 
 def _cmd_apikey(args) -> int:
@@ -202,7 +222,7 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="build the marts (dbt build) and make them live atomically")
-    commands.add_parser("serve", help="serve the API and website with gunicorn on PORT (5000)")
+    commands.add_parser("serve", help="serve the API and website with Granian on PORT (5000)")
     importing = commands.add_parser(
         "import",
         help="import an Excel workbook (.xlsx/.xlsm): seeds, warehouse and marts go live together",

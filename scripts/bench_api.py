@@ -8,11 +8,11 @@ Data: the import benchmark's generator (scripts/bench_import.py), at 1,000,000 i
 100,000 customers (its cached .bench/interactions-1m.xlsx) and at 10,000 interactions and 1,000
 customers, each imported with `interactions import` into a project copy under .bench/
 (PostgreSQL: databases of their own, dropped at the end). Servers: the API itself
-(`interactions serve`, its production settings: WEB_CONCURRENCY=2 sync workers, access log
-on); the ceiling, a Flask app returning a constant JSON body, under
-the fastest of gunicorn's sync worker, gunicorn's gthread worker and Granian (WSGI; the same
-worker count, access log on: each measured three times in turn first); and the baseline, a
-Flask app opening a new PostgreSQL connection per request (what the API did before its pool).
+(`interactions serve`, its production settings: Granian, WEB_CONCURRENCY=2 workers of 2
+threads, access log on); the ceiling, a Flask app returning a constant JSON body, under the
+faster of Granian with the same settings and Granian with one thread per worker (access log
+on: each measured three times in turn first); and the baseline, a Flask app opening a new
+PostgreSQL connection per request (what the API did before its pool), under Granian.
 Load: wrk with one thread (leaving the cores to the servers) and 8 connections, a Lua script
 picking a random customer id of the sheet (and a random topic) per request, after a warm-up in
 which every API worker loads its answer cache. The ceiling runs just before each measured
@@ -50,6 +50,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_import  # noqa: E402 - the workbook generator, beside this script
 
 ROOT = bench_import.ROOT
+sys.path.insert(0, str(ROOT))
+from core import serving  # noqa: E402 - how `interactions serve` runs Granian
+
 BENCH = bench_import.BENCH
 SIZES = {  # name: (customers, interactions, workbook)
     "10k": (1_000, 10_000, BENCH / "interactions-10k.xlsx"),
@@ -60,8 +63,7 @@ SIZES = {  # name: (customers, interactions, workbook)
 MEMORY_BASE_SIZE = "10k"
 MEMORY_SIZE = "1M-cust"
 TARGET_MEMORY_GROWTH = 1.5  # the API's memory at MEMORY_SIZE <= 1.5 x at 10k + the answer file
-WORKERS = "2"
-THREADS_PER_WORKER = "2"  # the gthread ceiling candidate's threads per worker
+WORKERS = str(serving.WORKERS)
 CONNECTIONS = 8
 THREADS = 1  # the load generator leaves the cores to the servers
 WARMUP_SECONDS = 3
@@ -104,7 +106,7 @@ end
 """
 
 
-# --- the two comparison apps, served by gunicorn as `bench_api:ceiling_app()` etc. ---------
+# --- the two comparison apps, served by Granian as `bench_api:ceiling_app` etc. -------------
 
 
 def ceiling_app():
@@ -202,7 +204,8 @@ def drop_databases():
 
 
 class Server:
-    """gunicorn with the production settings of `interactions serve` on a free port."""
+    """A server (`interactions serve`, or an app of this script under Granian) on a free
+    port."""
 
     def __init__(self, command: list[str], env: dict[str, str], log: Path):
         sys.path.insert(0, str(ROOT))
@@ -242,31 +245,23 @@ class Server:
         self._out.close()
 
 
-def gunicorn_command(app: str) -> list[str]:
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    # The options of `interactions serve` (interactions/cli.py); the app from scripts/.
-    return [gunicorn, "--bind", "127.0.0.1:{port}", "--workers", WORKERS,
-            "--access-logfile", "-", "--chdir", str(ROOT / "scripts"),
-            "--pythonpath", str(ROOT), f"bench_api:{app}()"]  # fmt: skip
-
-
-def gunicorn_threads_command(app: str) -> list[str]:
-    """gunicorn's gthread worker (threads, connections kept alive): measured, not chosen."""
-    return [*gunicorn_command(app)[:-1], "--threads", THREADS_PER_WORKER, gunicorn_command(app)[-1]]
-
-
-def granian_command(app: str) -> list[str]:
-    """The same app under Granian (WSGI), with the same worker count and an access log."""
+def granian_command(app: str, threads: int = serving.BLOCKING_THREADS) -> list[str]:
+    """The app from scripts/ under Granian as `interactions serve` runs it (core/serving.py:
+    its workers, threads and buffer), with Granian's own access log on (the API writes its
+    own)."""
     granian = str(Path(sys.executable).with_name("granian"))
     return [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", "{port}",
-            "--workers", WORKERS, "--no-ws", "--access-log", "--factory",
+            "--workers", WORKERS, "--blocking-threads", str(threads),
+            "--backpressure", str(serving.BACKPRESSURE), "--runtime-threads", "1",
+            "--http", "1", "--no-ws", "--access-log", "--factory",
             "--working-dir", str(ROOT / "scripts"), f"bench_api:{app}"]  # fmt: skip
 
 
+# The constant-body app under Granian with the API's threads per worker and with one: the
+# faster is the ceiling (a measure of what the threads cost, too).
 CEILING_SERVERS = {
-    "gunicorn-sync": gunicorn_command,
-    "gunicorn-gthread": gunicorn_threads_command,
-    "granian": granian_command,
+    f"granian-{serving.BLOCKING_THREADS}-threads": granian_command,
+    "granian-1-thread": lambda app: granian_command(app, threads=1),
 }
 SERVER_ROUNDS = 3
 
@@ -479,7 +474,7 @@ def main() -> int:
                     server.stop()
             if "postgres" in warehouses:
                 env = environments["postgres", "1M"]
-                server = Server(gunicorn_command("new_connection_app"), env, logs / "baseline.log")
+                server = Server(granian_command("new_connection_app"), env, logs / "baseline.log")
                 try:
                     wrk(server.url, WARMUP_SECONDS, big, script_dir)
                     measure_paired("new conn.", "postgres", "1M", server, big)

@@ -1,6 +1,7 @@
 """Where a request's time goes: py-spy samples one worker of `interactions serve` while wrk
 loads GET /api/v1/interactions/{id} (the answer cache), and the samples are summed by what
-runs: gunicorn (accepting, parsing, writing, its access log), Flask and Werkzeug, and api/.
+runs: Granian (its WSGI glue; accepting, parsing and writing are in Rust, outside Python's
+frames), the access log, Flask and Werkzeug, and api/.
 
     make bench                                   # once: the data under .bench/
     .venv/bin/pip install py-spy                 # not a dependency of the project
@@ -23,9 +24,8 @@ import bench_api  # noqa: E402 - the servers and load of make bench, beside this
 
 SECONDS = 10
 PARTS = [  # (what a frame's file path contains, the part it belongs to), first match wins
-    ("gunicorn/glogging", "gunicorn: access log"),
-    ("gunicorn/http", "gunicorn: HTTP parsing and writing"),
-    ("gunicorn", "gunicorn: worker loop, accept, socket writes, close"),
+    ("api/access_log", "access log (api/access_log.py)"),
+    ("granian", "Granian: WSGI glue, worker loop"),
     ("/api/", "api/ (this project)"),
     ("werkzeug", "Werkzeug: request, response, routing"),
     ("flask", "Flask: dispatch, context, hooks"),

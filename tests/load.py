@@ -1,4 +1,4 @@
-"""For the reliability tests: the API served by gunicorn (`interactions serve`) on a free
+"""For the reliability tests: the API served by Granian (`interactions serve`) on a free
 port, and a bounded HTTP load on it from a second process that records every answer.
 
 The load process (`python -m tests.load ...`) runs a few client threads that each send one
@@ -14,7 +14,6 @@ import itertools
 import json
 import os
 import random
-import re
 import socket
 import subprocess
 import sys
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def free_port() -> int:
     """A port free now, for a server that cannot report the port it bound (another process
-    may take it before the server binds it; prefer PORT=0 and `listening_port`)."""
+    may take it before the server binds it; prefer PORT=0 and `listening_ports`)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -56,35 +55,45 @@ def port_below_ephemeral_range() -> int:
             return port
 
 
-# gunicorn's line once its socket is bound: "Listening at: http://127.0.0.1:41234 (812)".
-LISTENING = re.compile(r"Listening at: http://\[?[^ \]]+\]?:(\d+) \(")
+def listening_ports(pids) -> set[int]:
+    """The TCP ports that processes `pids` listen on (/proc: their sockets' inodes among the
+    kernel's listening sockets)."""
+    inodes = set()
+    for pid in pids:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                try:
+                    target = os.readlink(fd)
+                except OSError:
+                    continue
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:[") : -1])
+        except OSError:
+            continue
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            fields = row.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
-def listening_port(
-    process: subprocess.Popen, log_path: Path, offset: int = 0, seconds: float = 30
-) -> int:
-    """The port `interactions serve` bound with PORT=0 (the kernel's pick, so no other
-    process can hold it), read from its log after `offset` bytes (where this server's output
-    starts); RuntimeError when it exits or says nothing."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with open(log_path, "rb") as log:
-            log.seek(offset)
-            found = LISTENING.search(log.read().decode(errors="replace"))
-        if found:
-            return int(found.group(1))
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise RuntimeError(
-        f"the server reported no listening port within {seconds:g} s; see {log_path}"
-    )
+def children(pid: int) -> set[int]:
+    """A process's children."""
+    try:
+        return {
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        }
+    except OSError:
+        return set()
 
 
 class ApiServer:
-    """`interactions serve` (gunicorn, WEB_CONCURRENCY workers) on 127.0.0.1 and the port the
-    kernel picks (PORT=0), with `environ` over this process's environment; its output goes to
-    `log_path`. `host` None: HOST unset, the server's own default."""
+    """`interactions serve` (Granian, WEB_CONCURRENCY workers) on 127.0.0.1 and the port the
+    kernel picks (PORT=0: no other process can hold it), with `environ` over this process's
+    environment; its output goes to `log_path`. `host` None: HOST unset, the server's own
+    default."""
 
     def __init__(self, environ: dict[str, str], log_path: Path, workers: int = 2, host="127.0.0.1"):
         self.log_path = log_path
@@ -98,37 +107,34 @@ class ApiServer:
         if host is None:
             del env["HOST"]
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        offset = self._log.tell()
         interactions = Path(sys.executable).with_name("interactions")
         self.process = subprocess.Popen(  # noqa: S603
             [str(interactions), "serve"], env=env, stdout=self._log, stderr=self._log
         )
-        try:
-            self.port = listening_port(self.process, log_path, offset)
-        except RuntimeError:
-            self.stop()
-            raise
-        self.url = f"http://127.0.0.1:{self.port}"
-        # Started: it answers, and all its workers are forked (the first one answers before
-        # the master forks the next; a test comparing worker ids needs them all).
+        self.port = None
+        # Started: all its workers listen on the port and it answers (a test comparing
+        # worker ids needs them all).
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 break
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1):  # noqa: S310
-                    if len(self.worker_pids()) == workers:
+            workers_now = self.worker_pids()
+            ports = listening_ports([self.process.pid, *workers_now])
+            if len(ports) == 1 and len(workers_now) == workers:
+                self.port = ports.pop()
+                self.url = f"http://127.0.0.1:{self.port}"
+                try:
+                    with urllib.request.urlopen(f"{self.url}/health", timeout=1):  # noqa: S310
                         return
-            except OSError:
-                pass
-            time.sleep(0.2)
+                except OSError:
+                    pass
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"the API did not start {workers} workers within 30 s; see {log_path}")
 
     def worker_pids(self) -> set[int]:
-        """The gunicorn workers' process ids (the master's children)."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return {int(pid) for pid in children.read_text().split()}
+        """The Granian workers' process ids (the server's children)."""
+        return children(self.process.pid)
 
     def log(self) -> str:
         if not self._log.closed:

@@ -436,7 +436,7 @@ def alive(pid: int) -> bool:
 @pytest.mark.stress  # a kill: make test-fast leaves it out
 @pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
 def test_a_worker_killed_mid_publish_changes_nothing(warehouse, tmp_path):  # noqa: F811
-    """Served by gunicorn: the worker publishing a preview is SIGKILLed while its import is
+    """Served by Granian: the worker publishing a preview is SIGKILLed while its import is
     about to go live; the import dies with it, the sample stays served, and the same preview
     publishes once the server is back."""
     a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
@@ -549,3 +549,52 @@ def test_a_preview_that_would_not_go_live_is_a_200_saying_why(warehouse, api, tm
     assert list((tmp_path / "previews").iterdir()) == []
     assert customer_one(warehouse) == SAMPLE_ONE
     assert [v["version"] for v in warehouse.history()] == [1]
+
+
+@pytest.mark.stress  # a stop under way: make test-fast leaves it out
+@pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
+def test_one_worker_answers_while_it_publishes_and_a_stop_lets_the_publish_finish(
+    warehouse,  # noqa: F811
+    tmp_path,
+):
+    """Served by Granian with one worker: while a publish runs on one of its threads (held at
+    "go live"), the others answer reads at once; SIGTERM then stops the server only after
+    the publish has answered, and version 2 is live."""
+    a = workbook(tmp_path / "A.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
+    note, until = tmp_path / "paused", tmp_path / "go-on"
+    environ = {
+        **warehouse.environ,
+        "API_KEY_HASHES": keys_entry(),
+        "API_PREVIEW_DIR": str(tmp_path / "previews"),
+        "INTERACTIONS_PAUSE_AT": "go live",
+        "INTERACTIONS_PAUSE_NOTE": str(note),
+        "INTERACTIONS_PAUSE_UNTIL": str(until),
+    }
+    server = ApiServer(environ, tmp_path / "api.log", workers=1)
+    try:
+        preview_id = post_workbook(server.url, a, ADMIN_KEY)["data"]["preview_id"]
+        published = {}
+        publishing = threading.Thread(
+            target=lambda: published.update(
+                answer=post(f"{server.url}/api/v1/imports/{preview_id}/publish", ADMIN_KEY)
+            ),
+            daemon=True,
+        )
+        publishing.start()
+        deadline = time.monotonic() + 120
+        while not (note.exists() and "paused at go live" in note.read_text()):
+            assert time.monotonic() < deadline, server.log()[-3000:]
+            time.sleep(0.1)
+        started = time.monotonic()
+        assert get(server.url + "/api/v1/interactions/1") == SAMPLE_ONE.split(b" ", 2)[2]
+        assert time.monotonic() - started < 2
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        assert server.process.poll() is None  # waiting for the publish in flight
+        until.touch()
+        publishing.join(timeout=60)
+        assert published["answer"] == (200, {"data": {"version": 2}})
+        assert server.process.wait(timeout=30) == 0
+    finally:
+        server.stop()
+    assert [(v["version"], v["is_live"]) for v in warehouse.history()] == [(2, True), (1, False)]

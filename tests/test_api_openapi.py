@@ -73,10 +73,10 @@ def assert_conforms(response, path):
     responses = DOC["paths"][template][method]["responses"]
     status = str(response.status_code)
     if status not in responses:
-        # `default` covers a method other than GET, HEAD and OPTIONS; what else it describes
-        # comes from gunicorn before the app (400, 414, 431: tests/test_http_edges.py) or is
-        # a path with an empty segment, which matches no documented path. Any other status
-        # must be listed for the path.
+        # `default` covers a method other than GET, HEAD and OPTIONS, and a path with an
+        # empty segment, which matches no documented path (what Granian rejects before the
+        # app has no body: tests/test_http_edges.py). Any other status must be listed for
+        # the path.
         assert response.status_code in DEFAULT_STATUSES, (
             f"{path}: status {status} is not documented for {template}"
         )

@@ -6,7 +6,7 @@
   data, the cached GET /api/v1/interactions/{id} included; /ready says the version too.
 - ETag: "v<version>-<built_at in epoch microseconds>" on the 200s of /api/; If-None-Match with
   it is a 304 with no body (after the API-key check), with a stale tag a 200; a rebuild of the
-  same version changes it (served by gunicorn, as in production).
+  same version changes it (served by Granian, as in production).
 - The version costs no warehouse query per request: DuckDB reads it once per opened file,
   PostgreSQL once per build, before the answer's own query.
 """
@@ -320,7 +320,7 @@ def test_the_version_costs_no_query_per_request(sample, app, client):
         ]
 
 
-# --- a rebuild changes the ETag (served by gunicorn) ------------------------------------------
+# --- a rebuild changes the ETag (served by Granian) ------------------------------------------
 
 
 def head(server, path, etag=None):
@@ -344,7 +344,7 @@ def on_every_worker(server, path, etag) -> list[tuple]:
 
 
 def serve_rebuild_and_check(warehouse, environ, home, tmp_path, first_request_exact):
-    server = ApiServer(environ, tmp_path / "gunicorn.log", workers=2)
+    server = ApiServer(environ, tmp_path / "server.log", workers=2)
     paths = ["/api/v1/interactions/1", "/api/v1/versions", "/api/v1/channels"]
     try:
         before = head(server, "/api/v1/channels")[1]

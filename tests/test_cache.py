@@ -3,7 +3,7 @@
 - In process: once a worker's copy of the live build is loaded, GET /api/v1/interactions/{id}
   runs no SQL at all, and gives exactly the warehouse's answers (404 for an unknown id, zeros
   for a customer without interactions); a ?topic= still asks the warehouse.
-- Served by gunicorn (`interactions serve`, 2 workers), on each warehouse: both workers answer
+- Served by Granian (`interactions serve`, 2 workers), on each warehouse: both workers answer
   from their copies, then `interactions build` makes changed data live, and the next requests
   get the new answers: on DuckDB the very first request after the build (the file's identity
   is compared on every request); on PostgreSQL within api.cache.NOTIFY_SECONDS_TESTED of the
@@ -297,7 +297,7 @@ def test_postgres_a_build_that_sends_no_notification_is_seen_within_the_recheck(
             close_reader(app)
 
 
-# --- served by gunicorn, across a rebuild ------------------------------------------------
+# --- served by Granian, across a rebuild ------------------------------------------------
 
 
 def give_customer_2_two_calls(home):
@@ -332,7 +332,7 @@ def answer_files(folder) -> list[str]:
 def serve_rebuild_and_check(environ, home, tmp_path, next_request_exact):
     folder = tmp_path / "answers"
     environ = {**environ, "API_ANSWER_DIR": str(folder)}
-    server = ApiServer(environ, tmp_path / "gunicorn.log", workers=2)
+    server = ApiServer(environ, tmp_path / "server.log", workers=2)
     try:
         # Both workers load their copy (fresh connections land on either worker): one answer
         # file, written by one of them, mapped by both.

@@ -2,11 +2,11 @@
 
 The test starts its own PostgreSQL 15 (initdb and pg_ctl in a temporary folder, on a free
 port below the ephemeral range, so it is still free when the server starts again), builds the
-sample marts there with `interactions build`, and serves the API on it with gunicorn
+sample marts there with `interactions build`, and serves the API on it with Granian
 (`interactions serve`), with a bounded load from a second process (tests/load.py):
 
 - the database stopped: every request gets the 503 JSON within 2 seconds, none hangs or 500s;
-- started again: correct answers again within 5 seconds, with the same gunicorn workers;
+- started again: correct answers again within 5 seconds, with the same Granian workers;
 - its connections killed server-side (pg_terminate_backend): no request fails, and the pool
   opens new connections;
 - every process of it stopped (SIGSTOP: a server that hangs): every request gets the 503 JSON
@@ -166,7 +166,7 @@ def postgres(tmp_path_factory):
 def server(postgres, tmp_path_factory):
     running = ApiServer(
         {**postgres.environ, "WAREHOUSE": "postgres"},
-        tmp_path_factory.mktemp("outage-api") / "gunicorn.log",
+        tmp_path_factory.mktemp("outage-api") / "server.log",
     )
     yield running
     running.stop()
@@ -251,7 +251,7 @@ def test_database_stopped_is_503_within_2_seconds_and_heals_within_5(postgres, s
     assert len(down) >= 10
     assert show(a for a in down if a.status != 503) == []
     assert_healed_within_5_seconds(answers, started, built_at)
-    # No restart: the same gunicorn workers served throughout.
+    # No restart: the same Granian workers served throughout.
     assert server.worker_pids() == workers
 
 

@@ -1,6 +1,6 @@
 """Rebuilds and imports while the API serves, on DuckDB and PostgreSQL.
 
-The sample marts are built and served by gunicorn (`interactions serve`); a second process
+The sample marts are built and served by Granian (`interactions serve`); a second process
 keeps asking answers that read several marts at once; meanwhile `interactions build` runs on
 changed seeds (customer 2 gets two calls, and one row is quarantined: the live version is the
 sample, version 1, whose seeds are seeds/), then `interactions import` takes a workbook with
@@ -134,7 +134,7 @@ def assert_old_or_new(old, new, answers, started, finished):
 
 
 def rebuild_and_import_under_load(environ: dict[str, str], home: Path, tmp_path: Path):
-    server = ApiServer(environ, tmp_path / "gunicorn.log")
+    server = ApiServer(environ, tmp_path / "server.log")
     try:
         change_seeds(home)
         built = under_load(server, lambda: run_interactions(environ, home, "build"), tmp_path)
@@ -174,7 +174,7 @@ def rebuild_and_import_under_load(environ: dict[str, str], home: Path, tmp_path:
             assert new[path] == built[path], path
     finally:
         server.stop()
-    assert_no_query_was_retried(tmp_path / "gunicorn.log")
+    assert_no_query_was_retried(tmp_path / "server.log")
 
 
 def assert_no_query_was_retried(log: Path):
@@ -272,17 +272,20 @@ def prepare_next_schemas(dbname: str, version: int):
 def test_postgres_schema_swaps_under_load_fail_no_request_and_never_mix(tmp_path):
     """The swap takes every live mart's lock before it renames: a reader is never cancelled
     (deadlock) and never reads marts of two builds in one answer (data quality reads three).
-    40 swaps under a load without pauses."""
+    40 swaps under a load without pauses, on one worker: eight connections keep all its
+    threads busy at once, sharing its pool and its answer cache."""
     home = copy_project(tmp_path / "project")
     with fresh_sample("postgres", home) as dbname:
-        server = ApiServer({"WAREHOUSE": "postgres", "PGDATABASE": dbname}, tmp_path / "g.log")
+        server = ApiServer(
+            {"WAREHOUSE": "postgres", "PGDATABASE": dbname}, tmp_path / "g.log", workers=1
+        )
         try:
             paths = [
                 "/api/v1/interactions/by-customer-type",
                 "/api/v1/customers?limit=3",
                 "/api/v1/data-quality",
             ]
-            load = Load(server.url, paths, tmp_path, clients=4, seconds=120, pause=0)
+            load = Load(server.url, paths, tmp_path, clients=8, seconds=120, pause=0)
             try:
                 for version in range(1, SWAPS + 1):
                     prepare_next_schemas(dbname, version)

@@ -206,7 +206,7 @@ def test_a_bad_api_key_hashes_stops_the_start(monkeypatch, capsys, value, messag
     monkeypatch.setenv("API_KEY_HASHES", value)
     with pytest.raises(ValueError, match=re.escape(message)):
         create_app({"TESTING": True})
-    # `interactions serve` says so, and never starts gunicorn.
+    # `interactions serve` says so, and never starts Granian.
     monkeypatch.setattr(cli.os, "execv", mock.Mock(side_effect=AssertionError("started")))
     assert cli.main(["serve"]) == 1
     assert message in capsys.readouterr().err
@@ -351,7 +351,7 @@ def test_keys_never_reach_the_log_in_process(sample, keyed, caplog):
 
 @pytest.mark.parametrize("sample_warehouse", ["duckdb"], indirect=True)
 def test_keys_never_reach_the_server_log(sample_warehouse, tmp_path):
-    """gunicorn's access log and the app's log, as `interactions serve` writes them."""
+    """the access log and the app's log, as `interactions serve` writes them."""
     server = ApiServer(
         {**sample_warehouse.environ, "API_KEY_HASHES": HASHES}, tmp_path / "server.log"
     )

@@ -1,6 +1,8 @@
 """`interactions serve` is closed by default: it listens on 127.0.0.1 unless HOST says
 otherwise, refuses to listen beyond this machine without API keys (unless
-API_ALLOW_ANONYMOUS=true), and runs gunicorn without its per-user control socket."""
+API_ALLOW_ANONYMOUS=true), and runs Granian: the app on a few threads per worker, its
+access log written by the app, a failed worker replaced, requests in flight answered at a
+stop."""
 
 import socket
 from pathlib import Path
@@ -33,7 +35,7 @@ def listening_addresses(port: int) -> set[str]:
 
 def test_a_fresh_install_listens_on_loopback_only(tmp_path, monkeypatch):
     """No HOST: the server answers on 127.0.0.1 and listens on no other address; and it
-    leaves no gunicorn control socket in the user's home."""
+    leaves nothing in the user's home."""
     environ = {"HOME": str(tmp_path / "home"), "WAREHOUSE": "duckdb"}
     (tmp_path / "home").mkdir()
     environ["DUCKDB_PATH"] = str(tmp_path / "none.duckdb")
@@ -42,13 +44,13 @@ def test_a_fresh_install_listens_on_loopback_only(tmp_path, monkeypatch):
     server = ApiServer(environ, tmp_path / "serve.log", workers=1, host=None)
     try:
         assert listening_addresses(server.port) == {"127.0.0.1"}
-        assert not (tmp_path / "home" / ".gunicorn").exists()
+        assert list((tmp_path / "home").iterdir()) == []
     finally:
         server.stop()
 
 
 def serve_argv(monkeypatch, environ: dict[str, str]) -> list[str] | None:
-    """The gunicorn command line `interactions serve` would exec with `environ`, or None
+    """The Granian command line `interactions serve` would exec with `environ`, or None
     when it refuses to start."""
     for name in ("HOST", "API_KEY_HASHES", "API_ALLOW_ANONYMOUS"):
         monkeypatch.delenv(name, raising=False)
@@ -67,26 +69,49 @@ def serve_argv(monkeypatch, environ: dict[str, str]) -> list[str] | None:
 @pytest.mark.parametrize(
     ("environ", "bind"),
     [
-        ({}, "127.0.0.1:5000"),
-        ({"HOST": "localhost"}, "localhost:5000"),
-        ({"HOST": "::1"}, "[::1]:5000"),
-        ({"HOST": "127.0.0.2", "PORT": "8080"}, "127.0.0.2:8080"),
-        ({"HOST": "0.0.0.0", "API_KEY_HASHES": KEY_HASHES}, "0.0.0.0:5000"),  # noqa: S104
-        ({"HOST": "0.0.0.0", "API_ALLOW_ANONYMOUS": "true"}, "0.0.0.0:5000"),  # noqa: S104
-        ({"HOST": "::", "API_ALLOW_ANONYMOUS": "TRUE"}, "[::]:5000"),
+        ({}, ("127.0.0.1", "5000")),
+        ({"HOST": "localhost"}, ("127.0.0.1", "5000")),
+        ({"HOST": "::1"}, ("::1", "5000")),
+        ({"HOST": "[::1]"}, ("::1", "5000")),
+        ({"HOST": "127.0.0.2", "PORT": "8080"}, ("127.0.0.2", "8080")),
+        ({"HOST": "0.0.0.0", "API_KEY_HASHES": KEY_HASHES}, ("0.0.0.0", "5000")),  # noqa: S104
+        ({"HOST": "0.0.0.0", "API_ALLOW_ANONYMOUS": "true"}, ("0.0.0.0", "5000")),  # noqa: S104
+        ({"HOST": "::", "API_ALLOW_ANONYMOUS": "TRUE"}, ("::", "5000")),
     ],
 )
 def test_serve_binds_where_it_may(monkeypatch, environ, bind):
     argv = serve_argv(monkeypatch, {"PORT": "5000", **environ})
     assert argv is not None
-    assert argv[argv.index("--bind") + 1] == bind
-    assert "--no-control-socket" in argv
+    assert (argv[argv.index("--host") + 1], argv[argv.index("--port") + 1]) == bind
 
 
-def test_serve_runs_sync_workers_that_answer_in_json(monkeypatch):
+def test_serve_runs_the_app_on_granian_with_bounded_threads(monkeypatch):
+    """The app factory on Granian's WSGI interface, 2 workers of 2 threads unless
+    WEB_CONCURRENCY and WEB_THREADS say otherwise (never Granian's own default of hundreds),
+    failed workers replaced, the access log the app's own."""
     argv = serve_argv(monkeypatch, {})
-    assert argv[argv.index("--worker-class") + 1] == "api.gunicorn_worker.JsonErrorWorker"
-    assert "--threads" not in argv
+    assert Path(argv[0]).name == "granian"
+    assert argv[-1] == "api:create_app"
+
+    def option(name):
+        return argv[argv.index(name) + 1]
+
+    assert option("--interface") == "wsgi"
+    assert (option("--workers"), option("--blocking-threads")) == ("2", "2")
+    for flag in ("--factory", "--respawn-failed-workers", "--no-access-log", "--no-ws"):
+        assert flag in argv
+    argv = serve_argv(monkeypatch, {"WEB_CONCURRENCY": "3", "WEB_THREADS": "4"})
+    assert (option("--workers"), option("--blocking-threads")) == ("3", "4")
+
+
+def test_a_host_that_is_not_an_address_is_refused(monkeypatch, capsys):
+    assert (
+        serve_argv(monkeypatch, {"HOST": "example.internal", "API_KEY_HASHES": KEY_HASHES}) is None
+    )
+    assert capsys.readouterr().err == (
+        "interactions serve: HOST=example.internal is not an IP address: set HOST to the "
+        "address to listen on (127.0.0.1, 0.0.0.0, ::1, ...)\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -163,3 +188,53 @@ def test_no_key_sent_in_any_position_reaches_the_log(tmp_path, monkeypatch):
     assert "GET /api/v1/channels?limit=1&token=[redacted] HTTP/1.1" in log
     assert "http://example.test/page?key=[redacted]" in log
     assert log.count('"GET /api/v1/channels') == len(requests)
+
+
+@pytest.mark.stress  # a kill: make test-fast leaves it out
+def test_a_worker_that_dies_is_replaced(tmp_path, monkeypatch):
+    """SIGKILL the only worker: Granian starts another, which answers."""
+    import os
+    import signal
+    import time
+    import urllib.request
+
+    monkeypatch.delenv("API_KEY_HASHES", raising=False)
+    environ = {"WAREHOUSE": "duckdb", "DUCKDB_PATH": str(tmp_path / "none.duckdb")}
+    server = ApiServer(environ, tmp_path / "serve.log", workers=1)
+    try:
+        [worker] = server.worker_pids()
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while server.worker_pids() in (set(), {worker}):
+            assert time.monotonic() < deadline, server.log()[-2000:]
+            time.sleep(0.1)
+        [replacement] = server.worker_pids()
+        while True:
+            try:
+                with urllib.request.urlopen(f"{server.url}/health", timeout=2) as answer:  # noqa: S310
+                    assert answer.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, server.log()[-2000:]
+                time.sleep(0.1)
+        assert server.worker_pids() == {replacement} != {worker}
+    finally:
+        server.stop()
+
+
+def test_the_documents_state_the_servers_limits():
+    """README, docs/API.md, docs/OPERATIONS.md and the OpenAPI document give the limits
+    `interactions serve` sets (core/serving.py)."""
+    from api import create_app
+    from core import serving
+
+    root = Path(__file__).resolve().parents[1]
+    limits = (f"{serving.HTTP1_BUFFER_BYTES:,} bytes", f"{serving.MAX_HEADER_FIELDS} header fields")
+    for document in ("README.md", "docs/API.md", "docs/OPERATIONS.md"):
+        text = " ".join((root / document).read_text().split())
+        for limit in limits:
+            assert limit in text, (document, limit)
+    document = create_app({"TESTING": True}).test_client().get("/api/v1/openapi.json").get_json()
+    default = document["paths"]["/api/v1/channels"]["get"]["responses"]["default"]
+    for limit in limits:
+        assert limit in default["description"], limit

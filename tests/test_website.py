@@ -1,20 +1,16 @@
 """The website in a real browser: Debian's Chromium driven by Playwright (no browser
-download), against the app served by gunicorn on the sample DuckDB warehouse. Screenshots of
+download), against the app served by Granian on the sample DuckDB warehouse. Screenshots of
 each state are saved under artifacts/website/ (git-ignored)."""
 
 import hashlib
 import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from core import settings as settings_module
-from tests.load import listening_port
+from tests.load import ApiServer
 from tests.warehouses import copy_project, fresh_sample, opted_out, unavailable
 
 pytestmark = pytest.mark.browser  # Chromium: make test-fast leaves these out
@@ -32,45 +28,14 @@ CHROMIUM_FLAGS = [
 ]
 
 
-class Server:
-    """`interactions serve` (gunicorn) on the port the kernel picks, on the given warehouse
-    file, with more `settings` (environment variables); its output goes to `log_path`."""
+class Server(ApiServer):
+    """`interactions serve` (Granian, one worker) on the port the kernel picks, on the given
+    warehouse file, with more `settings` (environment variables); its output goes to
+    `log_path`."""
 
     def __init__(self, duckdb_path: Path, log_path: Path, **settings: str):
-        env = {
-            **os.environ,
-            "WAREHOUSE": "duckdb",
-            "DUCKDB_PATH": str(duckdb_path),
-            "HOST": "127.0.0.1",
-            "PORT": "0",
-            "WEB_CONCURRENCY": "1",
-            **settings,
-        }
-        interactions = Path(sys.executable).with_name("interactions")
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603
-                [str(interactions), "serve"], env=env, stdout=log, stderr=log
-            )
-        try:
-            self.port = listening_port(self.process, log_path)
-        except RuntimeError:
-            self.stop()
-            raise
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1):  # noqa: S310
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"the server did not start within 20 s; see {log_path}")
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        environ = {"WAREHOUSE": "duckdb", "DUCKDB_PATH": str(duckdb_path), **settings}
+        super().__init__(environ, log_path, workers=1)
 
 
 @pytest.fixture(scope="module")
