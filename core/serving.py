@@ -19,6 +19,9 @@ BACKPRESSURE = 128
 # requests of 420 to 520 KB through or not, by how the bytes arrived.
 HTTP1_BUFFER_BYTES = 65_536
 MAX_HEADER_FIELDS = 100  # Granian's (hyper's) own limit
+# Seconds a connection has to send its request line and headers; then Granian closes it. A
+# half-sent request never holds a thread (Granian reads in Rust), and this drops it soon.
+HEADER_READ_SECONDS = 5
 # Seconds a worker has at a stop (SIGTERM) to answer the requests in flight before it is
 # killed: the longest an upload's preview or publish (an import) may take.
 STOP_SECONDS = 300

@@ -190,6 +190,8 @@ def granian_argv(environ) -> list[str]:
         "--no-ws",
         "--http1-buffer-size",
         str(serving.HTTP1_BUFFER_BYTES),
+        "--http1-header-read-timeout",
+        str(serving.HEADER_READ_SECONDS * 1000),
         # A worker that dies is replaced; at SIGTERM the requests in flight are answered.
         "--respawn-failed-workers",
         "--workers-kill-timeout",

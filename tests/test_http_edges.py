@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 import socket
+import time
 
 import pytest
 
@@ -210,3 +211,22 @@ def test_head_options_and_other_methods(server):
         "method DELETE is not allowed on /api/v1/interactions/1 (allowed: GET, HEAD, OPTIONS)",
     )
     assert answer.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_half_sent_requests_hold_no_worker_and_are_dropped(server):
+    """Twenty connections that send part of a request, then nothing (slowloris), against one
+    worker: another request is answered at once, and each of them is closed once its
+    HEADER_READ_SECONDS are over."""
+    idle = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(20)]
+    try:
+        for connection in idle:
+            connection.sendall(b"GET /api/v1/channels HTTP/1.1\r\nHost: x\r\nX-Half: ")
+        started = time.monotonic()
+        assert send(server, get(b"/api/v1/interactions/1", AUTH)).body == CUSTOMER_1
+        assert time.monotonic() - started < 2
+        for connection in idle:
+            assert connection.recv(1024) == b""  # closed by the server, nothing answered
+        assert time.monotonic() - started < serving.HEADER_READ_SECONDS + 3
+    finally:
+        for connection in idle:
+            connection.close()
