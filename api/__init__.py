@@ -29,6 +29,7 @@ def create_app(test_config=None):
         data_version,
         errors,
         health,
+        hosts,
         imports,
         interactions,
         openapi,
@@ -44,6 +45,7 @@ def create_app(test_config=None):
     request_id.register(app)
     protocol.register(app)  # empty path segments are 404; HEAD and OPTIONS
     auth.register(app)  # API_KEY_HASHES: /api/ routes need a key
+    hosts.register(app)  # keys off: requests to this machine's names only (DNS rebinding)
     errors.register(app)
     website.register(app)
     data_version.register(app)  # X-Data-Version, ETag and 304 on the answers read from the data

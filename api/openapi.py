@@ -56,7 +56,8 @@ INTERNAL = error(
 DEFAULT = error(
     "Any other error: 405 for a method the path does not answer (with an Allow header: "
     "GET, HEAD, OPTIONS on the read paths, OPTIONS, POST on the admin ones); 404 for a "
-    "path with an empty segment (//). Every request that reaches the app is answered in "
+    "path with an empty segment (//); 421 for a request to a host name not of this machine "
+    "while API keys are off (DNS rebinding). Every request that reaches the app is answered in "
     "JSON with an X-Request-ID. A request the server (Granian) rejects before the app reads "
     "it gets the server's status with an empty body and no JSON: 400 (not HTTP/1.1), 431 "
     f"(over {serving.MAX_HEADER_FIELDS} header fields), 414 or 431 (request line and "

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 VARIABLE = "API_KEY_HASHES"
 ADMIN = "admin"
+# API_ALLOW_ANONYMOUS=true: an API without keys, open beyond this machine, is meant.
+ANONYMOUS_VARIABLE = "API_ALLOW_ANONYMOUS"
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
@@ -57,3 +59,8 @@ def parse_keys(text: str | None) -> tuple[KeyEntry, ...] | None:
             )
         entries.append(KeyEntry(digest_text, admin=bool(colon)))
     return tuple(entries)
+
+
+def anonymous_allowed(value: str | None) -> bool:
+    """Whether API_ALLOW_ANONYMOUS (`value`) says "true" (any case): only that counts."""
+    return (value or "").strip().lower() == "true"

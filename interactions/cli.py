@@ -22,7 +22,7 @@ from pathlib import Path
 
 from core import serving
 from core import settings as settings_module
-from core.api_keys import VARIABLE, digest, parse_keys
+from core.api_keys import ANONYMOUS_VARIABLE, VARIABLE, anonymous_allowed, digest, parse_keys
 from core.exit_codes import EXIT_LIVE_CHANGED
 from interactions import release, versions
 from interactions.build import BuildError
@@ -113,7 +113,7 @@ def listen_address(environ) -> str:
     beyond it without API keys is refused, unless API_ALLOW_ANONYMOUS=true says so."""
     host = environ.get("HOST", "").strip() or "127.0.0.1"
     keys = parse_keys(environ.get(VARIABLE))  # a bad API_KEY_HASHES fails here too
-    anonymous = environ.get("API_ALLOW_ANONYMOUS", "").strip().lower() == "true"
+    anonymous = anonymous_allowed(environ.get(ANONYMOUS_VARIABLE))
     if keys is None and not anonymous and not is_loopback(host):
         raise ValueError(
             f"HOST={host} would let other machines reach the API, and API keys are off "

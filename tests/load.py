@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -107,20 +108,29 @@ class ApiServer:
         if host is None:
             del env["HOST"]
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        offset = self._log.tell()
         interactions = Path(sys.executable).with_name("interactions")
+        # A process group of its own: stop() leaves none of its processes behind (a worker
+        # outlives a main process killed before its workers stopped).
         self.process = subprocess.Popen(  # noqa: S603
-            [str(interactions), "serve"], env=env, stdout=self._log, stderr=self._log
+            [str(interactions), "serve"],
+            env=env,
+            stdout=self._log,
+            stderr=self._log,
+            start_new_session=True,
         )
         self.port = None
-        # Started: all its workers listen on the port and it answers (a test comparing
-        # worker ids needs them all).
+        # Started: all its workers have loaded the app (a stop while one is starting would
+        # leave it behind: Granian 2.8.9 does not stop a worker it is spawning) and listen on
+        # the port, and it answers (a test comparing worker ids needs them all).
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 break
             workers_now = self.worker_pids()
             ports = listening_ports([self.process.pid, *workers_now])
-            if len(ports) == 1 and len(workers_now) == workers:
+            started = self.log(offset).count("] Started worker-")
+            if len(ports) == 1 and len(workers_now) == workers and started >= workers:
                 self.port = ports.pop()
                 self.url = f"http://127.0.0.1:{self.port}"
                 try:
@@ -136,19 +146,28 @@ class ApiServer:
         """The Granian workers' process ids (the server's children)."""
         return children(self.process.pid)
 
-    def log(self) -> str:
+    def log(self, offset: int = 0) -> str:
+        """The server's output (from byte `offset`: this server's, when the file is shared)."""
         if not self._log.closed:
             self._log.flush()
-        return self.log_path.read_text(errors="replace")
+        with open(self.log_path, "rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
 
-    def stop(self):
+    def stop(self, seconds: float = 30):
+        """SIGTERM (Granian answers the requests in flight, then stops its workers); after
+        `seconds`, or once it has exited, SIGKILL whatever of its process group is left."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=seconds)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=5)
         self._log.close()
 
 

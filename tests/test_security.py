@@ -231,6 +231,62 @@ def test_without_api_key_hashes_the_api_is_open_and_says_so(sample, monkeypatch,
         close_reader(app)
 
 
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("localhost", True),
+        ("localhost:5000", True),
+        ("127.0.0.1:8080", True),
+        ("127.1.2.3", True),
+        ("[::1]:5000", True),
+        ("app.localhost:5000", True),
+        ("LOCALHOST.", True),
+        ("evil.example", False),
+        ("evil.example:5000", False),
+        ("192.168.1.20:5000", False),
+        ("localhost.evil.example", False),
+        ("127.0.0.1.evil.example", False),
+        ("", False),
+    ],
+)
+def test_with_api_keys_off_only_this_machines_names_are_answered(
+    sample, monkeypatch, host, allowed
+):
+    """DNS rebinding: a page of another site cannot read a local server without keys under
+    its own name. With keys on, or API_ALLOW_ANONYMOUS=true, any Host is answered."""
+    monkeypatch.delenv("API_KEY_HASHES", raising=False)
+    monkeypatch.delenv("API_ALLOW_ANONYMOUS", raising=False)
+    for settings, open_to_all in (
+        ({}, False),
+        ({"API_KEY_HASHES": HASHES}, True),
+        ({"API_ALLOW_ANONYMOUS": "TRUE"}, True),
+    ):
+        app = create_app({"TESTING": True, **settings})
+        try:
+            client = app.test_client()
+            headers = {"Host": host, "X-API-Key": KEY}
+            for path, body in (("/api/v1/interactions/1", CUSTOMER_1), ("/health", None)):
+                response = client.get(path, headers=headers)
+                if allowed or open_to_all:
+                    assert response.status_code == 200, (settings, host, path)
+                    assert body is None or response.get_data() == body
+                else:
+                    shown = repr(host)
+                    assert response.status_code == 421, (settings, host, path)
+                    assert response.get_json() == {
+                        "error": {
+                            "status": 421,
+                            "message": "this server answers requests to this machine only "
+                            "(localhost, 127.0.0.1) while API keys are off, not to Host "
+                            f"{shown}: open it as http://localhost:<port>/, or set "
+                            "API_KEY_HASHES",
+                        }
+                    }
+                    assert response.headers["X-Request-ID"]
+        finally:
+            close_reader(app)
+
+
 def test_entries_may_be_admin_keys(monkeypatch):
     read, admin = (hashlib.sha256(k.encode()).hexdigest() for k in (KEY, OTHER_KEY))
     assert auth.parse_keys(f"{read}, {admin.upper()} : ADMIN") == (
@@ -387,6 +443,21 @@ def test_docker_compose_requires_api_key_hashes_without_a_default():
     compose = Path(__file__).resolve().parents[1] / "docker-compose.yml"
     environment = yaml.safe_load(compose.read_text())["services"]["api"]["environment"]
     assert re.fullmatch(r"\$\{API_KEY_HASHES:\?[^}]+\}", environment["API_KEY_HASHES"])
+
+
+def test_docker_compose_publishes_only_the_api_beyond_this_host():
+    """The API (keys required) is published on the host's interfaces; PostgreSQL only on
+    127.0.0.1, never on the network."""
+    import yaml
+
+    compose = Path(__file__).resolve().parents[1] / "docker-compose.yml"
+    services = yaml.safe_load(compose.read_text())["services"]
+    published = {name: service.get("ports", []) for name, service in services.items()}
+    assert published == {
+        "postgres": ["127.0.0.1:5432:5432"],
+        "build": [],
+        "api": ["5000:5000"],
+    }
 
 
 # --- least privilege (PostgreSQL) ------------------------------------------------------

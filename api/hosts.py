@@ -1,0 +1,58 @@
+"""With API keys off, the server answers only requests addressed to this machine.
+
+A page of another site can make a browser send requests to 127.0.0.1 under that site's own
+name (DNS rebinding: the name resolves to 127.0.0.1 a moment later), and read the answers, so
+a local server without keys (`make run`'s default) would give its data to any page its user
+opens. While API keys are off, a request whose Host is not a name or address of this machine
+(localhost, *.localhost, 127.0.0.0/8, ::1; any port) is a 421 JSON error naming the Host. With
+keys on (they guard /api/), or with API_ALLOW_ANONYMOUS=true (an open API on the network is
+meant, `interactions serve` binds beyond loopback only then), every Host is answered.
+"""
+
+import ipaddress
+import os
+
+from flask import request
+
+from api.auth import EXTENSION as KEYS
+from api.errors import ApiError
+from core.api_keys import ANONYMOUS_VARIABLE, anonymous_allowed
+
+EXTENSION = "loopback_hosts_only"
+
+
+def register(app):
+    """After auth.register (which reads API_KEY_HASHES)."""
+    setting = app.config.get(ANONYMOUS_VARIABLE, os.environ.get(ANONYMOUS_VARIABLE))
+    anonymous = anonymous_allowed(setting)
+    app.extensions[EXTENSION] = app.extensions.get(KEYS) is None and not anonymous
+    if app.extensions[EXTENSION]:
+        app.before_request(_require_loopback_host)
+
+
+def is_loopback_host(host: str) -> bool:
+    """A Host header's name (port dropped) of this machine."""
+    name = host.strip().lower()
+    if name.startswith("["):  # [::1]:5000
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:  # 127.0.0.1:5000, localhost:5000
+        name = name.split(":", 1)[0]
+    name = name.rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _require_loopback_host():
+    host = request.headers.get("Host", "")
+    if not is_loopback_host(host):
+        shown = host[:100].encode("unicode_escape").decode("ascii")
+        raise ApiError(
+            421,
+            f"this server answers requests to this machine only (localhost, 127.0.0.1) while "
+            f"API keys are off, not to Host {shown!r}: open it as http://localhost:<port>/, or "
+            f"set API_KEY_HASHES",
+        )
