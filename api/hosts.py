@@ -9,7 +9,6 @@ keys on (they guard /api/), or with API_ALLOW_ANONYMOUS=true (an open API on the
 meant, `interactions serve` binds beyond loopback only then), every Host is answered.
 """
 
-import ipaddress
 import os
 
 from flask import request
@@ -17,38 +16,26 @@ from flask import request
 from api.auth import EXTENSION as KEYS
 from api.errors import ApiError
 from core.api_keys import ANONYMOUS_VARIABLE, anonymous_allowed
-
-EXTENSION = "loopback_hosts_only"
+from core.serving import is_loopback
 
 
 def register(app):
     """After auth.register (which reads API_KEY_HASHES)."""
     setting = app.config.get(ANONYMOUS_VARIABLE, os.environ.get(ANONYMOUS_VARIABLE))
-    anonymous = anonymous_allowed(setting)
-    app.extensions[EXTENSION] = app.extensions.get(KEYS) is None and not anonymous
-    if app.extensions[EXTENSION]:
+    if app.extensions.get(KEYS) is None and not anonymous_allowed(setting):
         app.before_request(_require_loopback_host)
 
 
-def is_loopback_host(host: str) -> bool:
-    """A Host header's name (port dropped) of this machine."""
-    name = host.strip().lower()
-    if name.startswith("["):  # [::1]:5000
-        name = name[1 : name.find("]")] if "]" in name else name
-    elif name.count(":") == 1:  # 127.0.0.1:5000, localhost:5000
-        name = name.split(":", 1)[0]
-    name = name.rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+def host_name(host: str) -> str:
+    """A Host header without its port: [::1]:5000 -> [::1], localhost:5000 -> localhost."""
+    if host.startswith("[") and "]" in host:
+        return host.partition("]")[0] + "]"
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
 def _require_loopback_host():
     host = request.headers.get("Host", "")
-    if not is_loopback_host(host):
+    if not is_loopback(host_name(host.strip())):
         shown = host[:100].encode("unicode_escape").decode("ascii")
         raise ApiError(
             421,

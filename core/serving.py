@@ -1,6 +1,8 @@
 """How `interactions serve` runs the API on Granian (interactions/cli.py builds its command
 line; the OpenAPI document and docs/API.md state the limits to callers)."""
 
+import ipaddress
+
 # Worker processes (WEB_CONCURRENCY) and the app's threads in each (WEB_THREADS), unless set:
 # a request that takes long (an upload's preview or publish runs an import) leaves a worker's
 # other thread to the rest. Two, measured (docs/PERFORMANCE.md): 1, 2 and 4 threads served
@@ -25,3 +27,15 @@ HEADER_READ_SECONDS = 5
 # Seconds a worker has at a stop (SIGTERM) to answer the requests in flight before it is
 # killed: the longest an upload's preview or publish (an import) may take.
 STOP_SECONDS = 300
+
+
+def is_loopback(name: str) -> bool:
+    """A name or address of this machine only: localhost, *.localhost, 127.0.0.0/8, ::1 (an
+    IPv6 address may be in brackets; a trailing dot and case do not count)."""
+    name = name.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

@@ -114,7 +114,7 @@ def listen_address(environ) -> str:
     host = environ.get("HOST", "").strip() or "127.0.0.1"
     keys = parse_keys(environ.get(VARIABLE))  # a bad API_KEY_HASHES fails here too
     anonymous = anonymous_allowed(environ.get(ANONYMOUS_VARIABLE))
-    if keys is None and not anonymous and not is_loopback(host):
+    if keys is None and not anonymous and not serving.is_loopback(host):
         raise ValueError(
             f"HOST={host} would let other machines reach the API, and API keys are off "
             f"({VARIABLE} is not set): set {VARIABLE} (`interactions apikey new` prints a key "
@@ -122,16 +122,6 @@ def listen_address(environ) -> str:
             "it, or leave HOST unset to listen on 127.0.0.1 only"
         )
     return host
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 and localhost; any other name or address may be reachable."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def bind_address(host: str) -> str:

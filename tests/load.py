@@ -71,13 +71,24 @@ def listening_ports(pids) -> set[int]:
                     inodes.add(target[len("socket:[") : -1])
         except OSError:
             continue
-    ports = set()
+    return {port for _, port, inode in listening_sockets() if inode in inodes}
+
+
+def listening_sockets() -> list[tuple[str, int, str]]:
+    """The kernel's listening TCP sockets (/proc/net/tcp and tcp6): (address, port, inode)."""
+    found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for row in Path(table).read_text().splitlines()[1:]:
             fields = row.split()
-            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
+            if fields[3] != "0A":  # 0A: LISTEN
+                continue
+            address, port = fields[1].split(":")
+            raw = bytes.fromhex(address)
+            # The kernel writes each 32-bit word in host (little-endian) order.
+            packed = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+            family = socket.AF_INET if len(packed) == 4 else socket.AF_INET6
+            found.append((socket.inet_ntop(family, packed), int(port, 16), fields[9]))
+    return found
 
 
 def children(pid: int) -> set[int]:

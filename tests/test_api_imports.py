@@ -395,6 +395,14 @@ def get(url: str) -> bytes:
         return response.read()
 
 
+def wait_for(condition, server, seconds=120) -> None:
+    """Until condition() holds; failing with the server's log after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, server.log()[-3000:]
+        time.sleep(0.1)
+
+
 def post_expecting_no_answer(url: str, key: str) -> None:
     """A POST whose worker is killed before it answers."""
     try:
@@ -456,10 +464,7 @@ def test_a_worker_killed_mid_publish_changes_nothing(warehouse, tmp_path):  # no
             target=post_expecting_no_answer, args=(publish_url, ADMIN_KEY), daemon=True
         )
         publishing.start()
-        deadline = time.monotonic() + 120
-        while not (note.exists() and "paused at go live" in note.read_text()):
-            assert time.monotonic() < deadline, server.log()[-3000:]
-            time.sleep(0.1)
+        wait_for(lambda: note.exists() and "paused at go live" in note.read_text(), server)
         workers = server.worker_pids()
         [importer] = children_running(workers, "interactions.cli", "--expect-live")
         worker = parent_of(importer)
@@ -472,10 +477,7 @@ def test_a_worker_killed_mid_publish_changes_nothing(warehouse, tmp_path):  # no
         assert get(server.url + one) == SAMPLE_ONE.split(b" ", 2)[2]
         # Granian replaces the killed worker; a stop while the new one is still starting
         # would leave it behind (Granian 2.8.9 does not stop a worker it is spawning).
-        deadline = time.monotonic() + 60
-        while server.log().count("Started worker-") < 3:
-            assert time.monotonic() < deadline, server.log()[-3000:]
-            time.sleep(0.1)
+        wait_for(lambda: server.log().count("Started worker-") >= 3, server)
     finally:
         server.stop()
     assert [v["version"] for v in warehouse.history()] == [1]
@@ -587,10 +589,7 @@ def test_one_worker_answers_while_it_publishes_and_a_stop_lets_the_publish_finis
             daemon=True,
         )
         publishing.start()
-        deadline = time.monotonic() + 120
-        while not (note.exists() and "paused at go live" in note.read_text()):
-            assert time.monotonic() < deadline, server.log()[-3000:]
-            time.sleep(0.1)
+        wait_for(lambda: note.exists() and "paused at go live" in note.read_text(), server)
         started = time.monotonic()
         assert get(server.url + "/api/v1/interactions/1") == SAMPLE_ONE.split(b" ", 2)[2]
         assert time.monotonic() - started < 2

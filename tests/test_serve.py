@@ -4,33 +4,20 @@ API_ALLOW_ANONYMOUS=true), and runs Granian: the app on a few threads per worker
 access log written by the app, a failed worker replaced, requests in flight answered at a
 stop."""
 
-import socket
 from pathlib import Path
 from unittest import mock
 
 import pytest
 
 from interactions import cli
-from tests.load import ApiServer
+from tests.load import ApiServer, listening_sockets
 
 KEY_HASHES = "a" * 64
 
 
 def listening_addresses(port: int) -> set[str]:
-    """The local addresses with a socket listening on `port` (from /proc/net/tcp and tcp6)."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            address, port_hex = local.split(":")
-            if state == "0A" and int(port_hex, 16) == port:
-                raw = bytes.fromhex(address)
-                # The kernel writes each 32-bit word in host (little-endian) order.
-                words = [raw[i : i + 4][::-1] for i in range(0, len(raw), 4)]
-                packed = b"".join(words)
-                family = socket.AF_INET if len(packed) == 4 else socket.AF_INET6
-                found.add(socket.inet_ntop(family, packed))
-    return found
+    """The local addresses with a socket listening on `port`."""
+    return {address for address, listening, _ in listening_sockets() if listening == port}
 
 
 def test_a_fresh_install_listens_on_loopback_only(tmp_path, monkeypatch):
@@ -238,3 +225,27 @@ def test_the_documents_state_the_servers_limits():
     default = document["paths"]["/api/v1/channels"]["get"]["responses"]["default"]
     for limit in limits:
         assert limit in default["description"], limit
+
+
+def test_an_access_line_is_one_line_of_bounded_length():
+    """A client's text in the access log: quotes and line breaks escaped (no forged line), each
+    field cut at 2,000 characters, secrets redacted before the cut."""
+    import re
+
+    from api.access_log import line
+
+    environ = {
+        "REMOTE_ADDR": "127.0.0.1",
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/api/v1/customers",
+        "QUERY_STRING": "q=" + "a" * 3000 + "&token=s3cret",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_USER_AGENT": 'x"\n127.0.0.1 - forged',
+    }
+    text = line(environ, "200 OK", [("Content-Length", "5"), ("X-Request-ID", "r1")], 0.0012)
+    assert re.fullmatch(
+        r'127\.0\.0\.1 - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "GET '
+        + re.escape("/api/v1/customers?q=" + "a" * 1980 + "...[1037 more]")
+        + re.escape(' HTTP/1.1" 200 5 "-" "x\\x22\\n127.0.0.1 - forged" 1.2ms r1'),
+        text,
+    )
