@@ -28,6 +28,7 @@ def create_app(test_config=None):
         data_quality,
         data_version,
         errors,
+        fast_answers,
         health,
         hosts,
         imports,
@@ -41,7 +42,6 @@ def create_app(test_config=None):
         website,
     )
 
-    access_log.register(app)  # the access log, secrets redacted (served, not under tests)
     request_id.register(app)
     protocol.register(app)  # empty path segments are 404; HEAD and OPTIONS
     auth.register(app)  # API_KEY_HASHES: /api/ routes need a key
@@ -62,4 +62,6 @@ def create_app(test_config=None):
     )
     for module in modules:
         app.register_blueprint(module.bp)
+    fast_answers.register(app)  # GET /api/v1/interactions/{id} from the answer file, before Flask
+    access_log.register(app)  # outermost: every answer, secrets redacted (not under tests)
     return app

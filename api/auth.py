@@ -63,15 +63,24 @@ def register(app):
     app.before_request(_require_key)
 
 
-def _given_keys() -> list[str]:
+def given_keys(authorization: str, api_key: str) -> list[str]:
+    """The keys a request sends: its Authorization (Bearer) and X-API-Key headers' values."""
     keys = []
-    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    scheme, _, credentials = authorization.strip().partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
         keys.append(credentials.strip())
-    api_key = request.headers.get("X-API-Key", "").strip()
+    api_key = api_key.strip()
     if api_key:
         keys.append(api_key)
     return keys
+
+
+def scope_of(keys: list[str], entries: tuple[KeyEntry, ...]) -> str | None:
+    """ "admin" or "read" when a key sent is valid (an admin one wins), else None."""
+    matches = [entry for entry in (matching_entry(key, entries) for key in keys) if entry]
+    if not matches:
+        return None
+    return ADMIN if any(entry.admin for entry in matches) else "read"
 
 
 def matching_entry(key: str, entries: tuple[KeyEntry, ...]) -> KeyEntry | None:
@@ -89,12 +98,13 @@ def _require_key():
     hashes = current_app.extensions.get(EXTENSION)
     if hashes is None or not request.path.startswith(PROTECTED_PREFIX):
         return None
-    keys = _given_keys()
+    headers = request.headers
+    keys = given_keys(headers.get("Authorization", ""), headers.get("X-API-Key", ""))
     if not keys:
         return _unauthorized(MISSING_KEY, f'Bearer realm="{REALM}"')
-    matches = [entry for entry in (matching_entry(key, hashes) for key in keys) if entry]
-    if matches:
-        request.environ[SCOPE_KEY] = ADMIN if any(e.admin for e in matches) else "read"
+    scope = scope_of(keys, hashes)
+    if scope is not None:
+        request.environ[SCOPE_KEY] = scope
         return None
     return _unauthorized(WRONG_KEY, f'Bearer realm="{REALM}", error="invalid_token"')
 

@@ -172,11 +172,17 @@ def renderer(app):
     return flask_body
 
 
+def existing_cache(app) -> "AnswerCache | None":
+    """This process's cache for `app` if a request has made it, else None."""
+    cache = app.extensions.get(EXTENSION)
+    return cache if cache is not None and cache.pid == os.getpid() else None
+
+
 def get_cache() -> "AnswerCache":
     """This process's cache for the app (made on first use, after any fork)."""
     extensions = current_app.extensions
-    cache = extensions.get(EXTENSION)
-    if cache is None or cache.pid != os.getpid():
+    cache = existing_cache(current_app)
+    if cache is None:
         with _CREATING:
             cache = extensions.get(EXTENSION)
             if cache is None or cache.pid != os.getpid():
@@ -218,7 +224,8 @@ class AnswerCache:
         self._failed_at = -RETRY_SECONDS
         self._closed = False
         self._build: tuple[object, Build | None] | None = None  # PostgreSQL: (token, build)
-        self._kept: tuple[object, dict] = (None, {})  # (token, {key: Kept})
+        # (token, {key: Kept}, {(path, query string): key})
+        self._kept: tuple[object, dict, dict] = (None, {}, {})
         if isinstance(reader, PostgresReader):
             self._watch = BuildNotifications(reader.config, self._listening_again)
         elif isinstance(reader, DuckDBReader):
@@ -269,21 +276,35 @@ class AnswerCache:
         token = self._watch.token()
         if token is None:
             return None, None
-        kept_token, answers = self._kept
+        kept_token, answers, _targets = self._kept
         return token, (answers.get(key) if kept_token == token else None)
 
-    def keep_answer(self, token, key, answer: Kept) -> None:
+    def keep_answer(self, token, key, answer: Kept, target=None) -> None:
         """Keep `answer` for the requests that come while `token` is the live build's. The
         token was taken before the answer was read: a build that went live in between has
         already changed it (the file's identity, or the NOTIFY sent before its answers can be
-        read), so an answer is never kept for a build later than its data."""
+        read), so an answer is never kept for a build later than its data. `target`: the
+        request's (path, query string), when the answer is sent for it as it is: the same
+        target then gets it before Flask (kept_for_target, api/fast_answers.py)."""
         with self._lock:
-            kept_token, answers = self._kept
+            kept_token, answers, targets = self._kept
             if kept_token != token:
-                answers = {}
-                self._kept = (token, answers)
-            if len(answers) < MAX_KEPT:
+                answers, targets = {}, {}
+                self._kept = (token, answers, targets)
+            if key not in answers and len(answers) < MAX_KEPT:
                 answers[key] = answer
+            if target is not None and key in answers and len(targets) < MAX_KEPT:
+                targets[target] = key
+
+    def kept_for_target(self, target) -> Kept | None:
+        """The answer kept for a request to `target` ((path, query string)) under the live
+        build, if one was sent for that target as it is (keep_answer)."""
+        token = self._watch.token()
+        kept_token, answers, targets = self._kept
+        if token is None or kept_token != token:
+            return None
+        key = targets.get(target)
+        return None if key is None else answers.get(key)
 
     def _read_build(self) -> Build | None:
         rows = self._reader.fetch_all(queries.BUILD_INFO)
@@ -371,7 +392,7 @@ class AnswerCache:
         self._closed = True
         self._watch.close()
         self._snapshot = None
-        self._kept = (None, {})
+        self._kept = (None, {}, {})
 
 
 class NoIdentity:

@@ -30,6 +30,7 @@ import functools
 from flask import current_app, request
 from werkzeug.http import parse_etags
 
+from api import exports
 from api.builds import Build
 from api.cache import Kept, get_cache
 
@@ -73,13 +74,15 @@ def kept_per_build(key_of=None):
             key = (view.__name__, key_of(*args) if key_of else None)
             cache = get_cache()
             token, kept = cache.kept_answer(key)
-            if kept is not None:
-                answered_from(kept.build)
-                return current_app.response_class(kept.body, mimetype="application/json")
-            response = current_app.make_response(view(*args, **kwargs))
-            if token is not None and response.status_code == 200:
+            if kept is None:
+                response = current_app.make_response(view(*args, **kwargs))
+                if token is None or response.status_code != 200:
+                    return response
                 kept = Kept(response.get_data(), request.environ.get(BUILD_KEY))
-                cache.keep_answer(token, key, kept)
+            else:
+                answered_from(kept.build)
+                response = current_app.response_class(kept.body, mimetype="application/json")
+            cache.keep_answer(token, key, kept, _target(args))
             return response
 
         return kept_view
@@ -87,8 +90,27 @@ def kept_per_build(key_of=None):
     return decorate
 
 
+def _target(args):
+    """The request's (path, query string) when the answer is sent for it as it is (not as a
+    download: api/endpoints.py), else None."""
+    params = args[0] if args else None
+    if getattr(params, "format", None) in exports.MEDIA_TYPES:
+        return None
+    environ = request.environ
+    return environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+
+
 def register(app):
     app.after_request(_add_version_headers)
+
+
+def answer_headers(build: Build) -> list[tuple[str, str]]:
+    """The headers of a 200 answer of /api/ read from `build`."""
+    return [
+        ("X-Data-Version", build.version_text),
+        ("ETag", build.etag),
+        ("Cache-Control", "no-cache"),  # a client revalidates: never stale
+    ]
 
 
 def _add_version_headers(response):
@@ -97,11 +119,11 @@ def _add_version_headers(response):
     if build is None:
         return response
     headers = response.headers
-    headers.add("X-Data-Version", build.version_text)
     if response.status_code == 200 and request.path.startswith(API_PREFIX):
-        headers.add("ETag", build.etag)
-        headers.add("Cache-Control", "no-cache")  # a client revalidates: never stale
+        headers.extend(answer_headers(build))
         given = environ.get("HTTP_IF_NONE_MATCH")
         if given and parse_etags(given).contains_weak(build.tag):
             response.status_code = 304  # werkzeug sends no body, nor its Content-* headers
+    else:
+        headers.add("X-Data-Version", build.version_text)
     return response

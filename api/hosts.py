@@ -18,11 +18,16 @@ from api.errors import ApiError
 from core.api_keys import ANONYMOUS_VARIABLE, anonymous_allowed
 from core.serving import is_loopback
 
+# app.extensions[EXTENSION]: True when only this machine's names are answered.
+EXTENSION = "interactions_loopback_only"
+
 
 def register(app):
     """After auth.register (which reads API_KEY_HASHES)."""
     setting = app.config.get(ANONYMOUS_VARIABLE, os.environ.get(ANONYMOUS_VARIABLE))
-    if app.extensions.get(KEYS) is None and not anonymous_allowed(setting):
+    loopback_only = app.extensions.get(KEYS) is None and not anonymous_allowed(setting)
+    app.extensions[EXTENSION] = loopback_only
+    if loopback_only:
         app.before_request(_require_loopback_host)
 
 
@@ -33,9 +38,14 @@ def host_name(host: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
+def allowed(host: str) -> bool:
+    """Whether a Host header names this machine."""
+    return is_loopback(host_name(host.strip()))
+
+
 def _require_loopback_host():
     host = request.headers.get("Host", "")
-    if not is_loopback(host_name(host.strip())):
+    if not allowed(host):
         shown = host[:100].encode("unicode_escape").decode("ascii")
         raise ApiError(
             421,

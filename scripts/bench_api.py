@@ -20,7 +20,7 @@ server, and that server's ratio is to that run (the machine's load then changes 
 the two). Measured: GET /api/v1/interactions/{id} (the answer cache) at both sizes, and every
 other read endpoint at 1M. A benchmark, not a test: the goals are, at 1M on both warehouses, a
 ratio of at least 0.85 and a p99 of at most 5 ms for the cached endpoint (and a 1M latency at
-most 1.2 times the 10k latency), and a ratio of at least 0.5 and a p99 of at most 10 ms for
+most 1.2 times the 10k latency), and a ratio of at least 0.6 and a p99 of at most 5 ms for
 every other endpoint; each line says met or not, and the exit status whether all were.
 
 Memory (issue 15, goal 2): once every worker has loaded the answers, the API's memory, all its
@@ -71,8 +71,8 @@ TARGET_RATIO = 0.85
 TARGET_P99_MS = 5.0
 TARGET_FLATNESS = 1.2
 CONSTANT_BODY = {"data": {"customer_id": 1, "interactions": {"Email": 1, "Call": 0, "Bird": 0}}}
-TARGET_OTHER_RATIO = 0.5  # the endpoints the answer cache does not serve (issue 19)
-TARGET_OTHER_P99_MS = 10.0
+TARGET_OTHER_RATIO = 0.6  # every other read endpoint (issue 31)
+TARGET_OTHER_P99_MS = 5.0
 # Each read endpoint at 1M, as a Lua expression of its path: `id` is a random customer id of
 # the sheet, `topic` a random topic of /api/v1/topics (URL-encoded).
 CACHED = "interactions/{id}"

@@ -162,7 +162,7 @@ def test_answers_naming_no_customer_are_read_once_per_build(sample, app, client)
         bad = client.get("/api/v1/interactions/by-customer-type?topic=")
         assert bad.status_code == 400
     # A new build (another identity): the next request asks the warehouse again.
-    cache._kept = ("an earlier build", cache._kept[1])
+    cache._kept = ("an earlier build", *cache._kept[1:])
     with mock.patch.object(reader, "fetch_all", counted):
         calls.clear()
         assert fetched("/api/v1/channels") == first["/api/v1/channels"]
