@@ -61,6 +61,17 @@ class AnswerFile:
             return None
         return self._map[self._offsets[index] : self._offsets[index + 1]]
 
+    def after(self, customer_id: int, count: int) -> tuple[bytes, int | None, bool]:
+        """The bodies of the first `count` customers whose id is above `customer_id`, one
+        after the other; the last one's id (None: none); whether more follow."""
+        ids = self._ids
+        start = bisect_left(ids, customer_id + 1)
+        end = min(start + count, len(ids))
+        if start == end:
+            return b"", None, False
+        offsets = self._offsets
+        return self._map[offsets[start] : offsets[end]], ids[end - 1], end < len(ids)
+
 
 def write(path: Path, answers) -> int:
     """Write `answers` ((customer id, body) in ascending id order) as the answer file `path`,
@@ -103,15 +114,16 @@ class AnswerStore:
         self.folder = folder
         self.prefix = hashlib.sha256(warehouse_key.encode()).hexdigest()[:16]
 
-    def path_for(self, build) -> Path:
-        return self.folder / f"{self.prefix}-{build.tag}{SUFFIX}"
+    def path_for(self, build, kind: str = "") -> Path:
+        """The file of `build`'s answers of `kind` ("": GET /interactions/{id}'s)."""
+        return self.folder / f"{self.prefix}-{build.tag}{'-' + kind if kind else ''}{SUFFIX}"
 
-    def open_or_write(self, build, write_answers) -> AnswerFile:
-        """The answer file of `build`: mapped if written, else written first by calling
-        write_answers(path), under a lock that lets one worker write it while the others
-        wait, then map it."""
+    def open_or_write(self, build, write_answers, kind: str = "") -> AnswerFile:
+        """The answer file of `build` and `kind`: mapped if written, else written first by
+        calling write_answers(path), under a lock that lets one worker write it while the
+        others wait, then map it."""
         self._make_folder()
-        path = self.path_for(build)
+        path = self.path_for(build, kind)
         with open(path.with_name(path.name + ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if path.exists():
@@ -122,13 +134,17 @@ class AnswerStore:
             for leftover in self.folder.glob(f".{path.name}.*.tmp"):  # a killed writer's
                 leftover.unlink(missing_ok=True)
             write_answers(path)
-            self._remove_others(path)
+            self._remove_others(build)
             return AnswerFile(path)
 
     def _make_folder(self):
         private_folder(self.folder, "another user could otherwise write the answers the API sends")
 
-    def _remove_others(self, keep: Path):
+    def _remove_others(self, build):
+        """Remove the files of this warehouse's other builds (a build's files are named
+        <prefix>-<tag>, then "-<kind>" or the suffix: a tag never ends in "-")."""
+        own = f"{self.prefix}-{build.tag}"
         for other in self.folder.glob(f"{self.prefix}-*"):
-            if other.name not in (keep.name, keep.name + ".lock"):
+            name = other.name
+            if not (name.startswith(own + "-") or name.startswith(own + SUFFIX)):
                 other.unlink(missing_ok=True)

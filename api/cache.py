@@ -1,12 +1,14 @@
-"""The live build's per-customer answers, for GET /api/v1/interactions/{customer_id} (no
-topic): answered from memory, no warehouse round trip.
+"""The live build's per-customer answers, for GET /api/v1/interactions/{customer_id} (and its
+?topic= and /topics) and /api/v1/customers: answered from memory, no warehouse round trip.
 
 One statement (CUSTOMER_ANSWERS) streams every customer's answer from the mart that holds it
 (answers_by_customer: every channel in display order, zeros included) into the build's answer
 file (api/answer_store.py), the live build (data_version and built_at) read before and after
 it: once per machine and build, by the first worker to need it, while the others wait for it;
 every worker then maps that file, so the answers are in memory once, whatever the number of
-workers.
+workers. Two more files are written the same way: every customer's topics
+(answers_by_customer_topic: GET /interactions/{id}/topics, and ?topic=) and every customer's
+row of /api/v1/customers (dim_customers); api/fast_answers.py answers from them.
 A worker loads the live build's answers in a background thread after the first request that
 finds none; until they are in, requests are answered by the warehouse as before. A copy is
 tagged with the identity of the build it came from, and is used only while that build is
@@ -91,6 +93,24 @@ CUSTOMER_ANSWERS_IN_ORDER = {
 }
 
 
+# Every customer's topics (answers_by_customer_topic), by customer, in the answer's order; and
+# every customer's row of /api/v1/customers, by id: the build's other two answer files.
+CUSTOMER_TOPIC_ANSWERS = """
+select
+    customer_id,
+    topic,
+    channel,
+    interaction_count
+from marts.answers_by_customer_topic
+"""
+CUSTOMER_TOPIC_ANSWERS_IN_ORDER = {
+    "postgres": CUSTOMER_TOPIC_ANSWERS
+    + "order by customer_id, is_unknown_topic, topic, display_order\n",
+    "duckdb": CUSTOMER_TOPIC_ANSWERS,  # stored in that order (macro lookup_order)
+}
+TOPIC_NAMES = "select topic from marts.dim_topics\n"
+
+
 @dataclass(frozen=True)
 class Kept:
     """An answer kept for the build it was read from: the body sent, and that build."""
@@ -107,6 +127,10 @@ class Snapshot:
     token: object  # the build identity it is valid for (see the module docstring)
     build: Build  # the build it was read from: data version and built_at
     bodies: answer_store.AnswerFile
+    # GET /interactions/{id}/topics's bodies, and /customers's rows (each followed by ",")
+    topics: answer_store.AnswerFile
+    customers: answer_store.AnswerFile
+    topic_names: frozenset  # the topics that exist (dim_topics)
 
     @property
     def built_at(self):
@@ -150,6 +174,30 @@ def rendered_answers(rows, render):
             yield customer_id, _body(customer_id, keys, counts)
 
 
+def rendered_topics(customer_ids, rows, dumps):
+    """(customer id, body of GET /interactions/{id}/topics) for every customer of
+    customer_ids (ascending), from the rows of CUSTOMER_TOPIC_ANSWERS (customer_id, topic,
+    channel, interaction_count) in the answer's order: a row of a customer not in
+    customer_ids, or out of customer order, is a ValueError."""
+    rows = iter(rows)
+    pending = next(rows, None)
+    for customer_id in customer_ids:
+        topics = {}
+        while pending is not None and pending[0] == customer_id:
+            topics.setdefault(pending[1], {})[pending[2]] = pending[3]
+            pending = next(rows, None)
+        yield customer_id, dumps({"data": {"customer_id": customer_id, "topics": topics}})
+    if pending is not None:
+        raise ValueError(f"a topic row of customer {pending[0]} is out of customer order")
+
+
+def rendered_customers(rows, dumps):
+    """(customer id, its object in /api/v1/customers's data, then ",") for the rows of
+    queries.ALL_CUSTOMERS."""
+    for row in rows:
+        yield row[0], dumps(dict(zip(queries.CUSTOMER_KEYS, row, strict=True)), end=",")
+
+
 def _answer(customer_id, channels, counts) -> dict:
     interactions = dict(zip(channels, counts, strict=True))
     return {"data": {"customer_id": customer_id, "interactions": interactions}}
@@ -172,6 +220,18 @@ def renderer(app):
     return flask_body
 
 
+def dumper(app):
+    """dumps(value, end="\\n") -> value's JSON as the app's responses render it (compact),
+    then `end`: a body without making a response (Flask's own JSON provider, the separators
+    of its compact responses; tests/test_fast_answers.py compares the bodies with Flask's)."""
+    provider = app.json
+
+    def dumps(value, end="\n"):
+        return (provider.dumps(value, separators=(",", ":")) + end).encode()
+
+    return dumps
+
+
 def existing_cache(app) -> "AnswerCache | None":
     """This process's cache for `app` if a request has made it, else None."""
     cache = app.extensions.get(EXTENSION)
@@ -187,7 +247,9 @@ def get_cache() -> "AnswerCache":
             cache = extensions.get(EXTENSION)
             if cache is None or cache.pid != os.getpid():
                 reader = get_reader()
-                cache = AnswerCache(reader, renderer(current_app), answer_store_of(reader))
+                cache = AnswerCache(
+                    reader, renderer(current_app), dumper(current_app), answer_store_of(reader)
+                )
                 extensions[EXTENSION] = cache
                 before_close(current_app, close_cache)
     return cache
@@ -213,10 +275,11 @@ _CREATING = threading.Lock()
 
 
 class AnswerCache:
-    def __init__(self, reader, render, store: answer_store.AnswerStore):
+    def __init__(self, reader, render, dumps, store: answer_store.AnswerStore):
         self.pid = os.getpid()
         self._reader = reader
         self._render = render
+        self.dumps = dumps  # a value's JSON as the app renders it (dumper)
         self._store = store
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
@@ -320,17 +383,43 @@ class AnswerCache:
         ).start()
 
     def _read_snapshot(self, token) -> Snapshot | None:
-        """The live build's answers: its answer file, mapped (written first by whichever
-        worker gets there first); None when nothing is built."""
+        """The live build's answers: its answer files, mapped (each written first by
+        whichever worker gets there first); None when nothing is built."""
         build = self._read_build()
         if build is None:
             return None
+        warehouse = self._reader.warehouse
+        bodies = self._answer_file(
+            build,
+            "",
+            CUSTOMER_ANSWERS_IN_ORDER[warehouse],
+            lambda rows: rendered_answers(rows, self._render),
+        )
+        topics = self._answer_file(
+            build,
+            "topics",
+            CUSTOMER_TOPIC_ANSWERS_IN_ORDER[warehouse],
+            lambda rows: rendered_topics(bodies, rows, self.dumps),
+        )
+        customers = self._answer_file(
+            build,
+            "customers",
+            queries.ALL_CUSTOMERS,
+            lambda rows: rendered_customers(rows, self.dumps),
+        )
+        names = frozenset(row["topic"] for row in self._reader.fetch_all(TOPIC_NAMES))
+        if self._read_build() != build:  # the topics read were another build's
+            raise BuildChanged(f"another build than {build} went live while it was read")
+        return Snapshot(token, build, bodies, topics, customers, names)
+
+    def _answer_file(self, build, kind, query, rendered) -> answer_store.AnswerFile:
+        """The answer file of `build` and `kind`: the rows of `query`, rendered(rows)."""
 
         def write_answers(path):
             started = time.monotonic()
-            rows = self._reader.stream(CUSTOMER_ANSWERS_IN_ORDER[self._reader.warehouse])
+            rows = self._reader.stream(query)
             try:
-                written = answer_store.write(path, rendered_answers(rows, self._render))
+                written = answer_store.write(path, rendered(rows))
             finally:
                 rows.close()
             # Builds only go forward (built_at grows, a rollback included): the same build
@@ -347,7 +436,7 @@ class AnswerCache:
                 time.monotonic() - started,
             )
 
-        return Snapshot(token, build, self._store.open_or_write(build, write_answers))
+        return self._store.open_or_write(build, write_answers, kind)
 
     def _load(self, token):
         started = time.monotonic()

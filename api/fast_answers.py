@@ -1,7 +1,9 @@
-"""The answers the live build keeps, sent before Flask, as plain WSGI: GET
-/api/v1/interactions/{customer_id} (no query) from the answer file, and every answer kept per
-build (api/data_version.kept_per_build: the channels, the topics, data quality, per customer
-type) to a request for the same path and query string as the one it was kept for.
+"""The answers the live build keeps, sent before Flask, as plain WSGI: from the answer files
+(api/cache.py), GET /api/v1/interactions/{customer_id} (no query, or ?topic= alone), its
+/topics (no query) and the pages of /api/v1/customers (limit and cursor only); and every
+answer kept per build (api/data_version.kept_per_build: the channels, the topics, data
+quality, per customer type) to a request for the same path and query string as the one it
+was kept for.
 
 Flask's request and response objects, URL routing and hooks cost more than the whole answer
 (the kept bodies are ready to send: api/cache.py). This layer, which wraps the Flask app,
@@ -16,16 +18,23 @@ website.SECURITY_HEADERS), and tests/test_fast_answers.py checks that the header
 are Flask's, byte for byte.
 """
 
+import json
 import re
+from urllib.parse import parse_qsl
 
 from api import auth, hosts, request_id, website
 from api.cache import existing_cache
 from api.data_version import answer_headers
-from api.params import MAX_ID
+from api.params import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT, MAX_TEXT, NUL
 
-# The path Flask's /api/v1/interactions/<customer_id> answers from the answer file, for ids
-# written as Flask's own canonical digits (no leading zero) and surely at most MAX_ID.
-_PATH = re.compile(rf"/api/v1/interactions/([1-9][0-9]{{0,{len(str(MAX_ID)) - 2}}})")
+# Ids and limits answered here: written as Flask's own canonical digits (no leading zero), an
+# id surely at most MAX_ID, a limit at most MAX_LIMIT.
+_ID = rf"[1-9][0-9]{{0,{len(str(MAX_ID)) - 2}}}"
+_LIMIT = re.compile(r"[1-9][0-9]{0,2}")
+# /api/v1/interactions/<customer_id> and its /topics.
+_CUSTOMER_PATH = re.compile(rf"/api/v1/interactions/({_ID})(/topics)?")
+_CUSTOMERS_PATH = "/api/v1/customers"
+_CURSOR = re.compile(_ID)
 _CONTENT_TYPE = ("Content-Type", "application/json")
 _SECURITY_HEADERS = list(website.SECURITY_HEADERS.items())
 _OK = "200 OK"
@@ -71,10 +80,13 @@ class FastAnswers:
         if cache is None:
             return None
         query = environ.get("QUERY_STRING", "")
-        match = None if query else _PATH.fullmatch(path)
-        if match is not None:
-            snapshot = cache.live_snapshot()
-            body = snapshot.bodies.get(int(match[1])) if snapshot is not None else None
+        customer = _CUSTOMER_PATH.fullmatch(path)
+        if customer is not None or path == _CUSTOMERS_PATH:
+            if customer is None:
+                answered = _customers_page(cache, query, environ)
+            else:
+                answered = _customer_answer(cache, int(customer[1]), customer[2], query)
+            snapshot, body = answered or (None, None)
             answer = None if body is None else (snapshot.build, body)
         else:
             kept = cache.kept_for_target((path, query))
@@ -90,6 +102,72 @@ class FastAnswers:
             )
             return bool(keys) and auth.scope_of(keys, self.keys) is not None
         return not self.loopback_only or hosts.allowed(environ.get("HTTP_HOST", ""))
+
+
+def _arguments(query: str) -> dict[str, str] | None:
+    """The query's parameters as Werkzeug reads them (request.args), each given once; None
+    when a name is repeated or the text is not UTF-8 (Flask's to answer)."""
+    try:
+        pairs = parse_qsl(query.encode("latin-1").decode(), keep_blank_values=True)
+    except UnicodeError:
+        return None
+    arguments = dict(pairs)
+    return arguments if len(arguments) == len(pairs) else None
+
+
+# The two below decide from the request first, then look at the live build's answers (the
+# first look starts their load: a request they can never answer does not).
+
+
+def _customer_answer(cache, customer_id, topics, query):
+    """(snapshot, body) of GET /interactions/{id} (no query, or ?topic= only) and
+    /interactions/{id}/topics (no query) from the answer files; None: Flask's to answer (a
+    404, a 400, another query)."""
+    if not query:
+        snapshot = cache.live_snapshot()
+        if snapshot is None:
+            return None
+        return snapshot, (snapshot.topics if topics else snapshot.bodies).get(customer_id)
+    arguments = _arguments(query)
+    if topics or arguments is None or arguments.keys() != {"topic"}:
+        return None
+    topic = arguments["topic"].strip()  # as api/params.py reads it
+    if not topic or len(topic) > MAX_TEXT or NUL in topic:
+        return None
+    snapshot = cache.live_snapshot()
+    if snapshot is None or topic not in snapshot.topic_names:
+        return None
+    answer = snapshot.topics.get(customer_id)
+    if answer is None:
+        return None
+    counts = json.loads(answer)["data"]["topics"].get(topic)
+    if counts is None:  # a topic the customer never talked about: 0 on every channel
+        channels = json.loads(snapshot.bodies.get(customer_id))["data"]["interactions"]
+        counts = dict.fromkeys(channels, 0)
+    return snapshot, cache.dumps({"data": {"customer_id": customer_id, "interactions": counts}})
+
+
+def _customers_page(cache, query, environ):
+    """(snapshot, body) of GET /customers with no more than limit and cursor (no q, no
+    format) from the answer file of customers; None: Flask's to answer."""
+    arguments = _arguments(query)
+    if arguments is None or not arguments.keys() <= {"limit", "cursor"}:
+        return None
+    limit, cursor = arguments.get("limit", str(DEFAULT_LIMIT)), arguments.get("cursor")
+    if not _LIMIT.fullmatch(limit) or int(limit) > MAX_LIMIT:
+        return None
+    if cursor is not None and not _CURSOR.fullmatch(cursor):
+        return None
+    snapshot = cache.live_snapshot()
+    if snapshot is None:
+        return None
+    rows, last, more = snapshot.customers.after(int(cursor or 0), int(limit))
+    next_cursor = str(last) if more else None
+    next_url = None
+    if more:  # as url_for("customers.list_customers", limit=, cursor=) writes it
+        next_url = f"{environ.get('SCRIPT_NAME', '')}{_CUSTOMERS_PATH}?limit={limit}&cursor={last}"
+    page = {"limit": int(limit), "next_cursor": next_cursor, "next": next_url}
+    return snapshot, b'{"data":[' + rows[:-1] + b'],"page":' + cache.dumps(page, end="}\n")
 
 
 def register(app) -> None:

@@ -133,18 +133,30 @@ CUSTOMER_TYPE_TOPIC_MONTHLY = union(
     order_by="kind, customer_type, month_index, display_order",
 )
 
+# GET /customers: a customer's row; CUSTOMER_KEYS, its keys in the answer's order.
+_CUSTOMER_COLUMNS = (
+    "customer_id",
+    "occupation",
+    "customer_type",
+    "is_in_customer_sheet as in_customer_sheet",
+    "interaction_count",
+)
+CUSTOMER_KEYS = tuple(column.rpartition(" as ")[2] for column in _CUSTOMER_COLUMNS)
+_CUSTOMERS = "".join(
+    [
+        "\nselect\n",
+        ",\n".join(f"    {c}" for c in _CUSTOMER_COLUMNS),
+        "\nfrom marts.dim_customers\n",
+    ]
+)
+# Every customer by id (the answer file of the pages without q: api/cache.py).
+ALL_CUSTOMERS = _CUSTOMERS + "order by customer_id\n"
 # A page of customers by id after :after_customer_id; :q (or null) matches the exact id or
 # a case-insensitive part of the occupation. :row_limit is one more than the page size, to
 # tell whether there is a next page.
-CUSTOMERS_PAGE = """
-select
-    customer_id,
-    occupation,
-    customer_type,
-    is_in_customer_sheet as in_customer_sheet,
-    interaction_count
-from marts.dim_customers
-where
+CUSTOMERS_PAGE = (
+    _CUSTOMERS
+    + """where
     customer_id > :after_customer_id
     and (
         cast(:q as text) is null
@@ -154,6 +166,7 @@ where
 order by customer_id
 limit :row_limit
 """
+)
 
 # GET /interactions/{customer_id}/rows: a page of the customer's counted rows (kind 'row', in
 # sheet order after :after_row, :row_limit of them), and whether the customer, the channel and

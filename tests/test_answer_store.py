@@ -137,3 +137,28 @@ def test_a_writer_killed_mid_file_leaves_no_file_and_the_next_one_writes_it(tmp_
     assert sorted(path.name for path in folder.iterdir()) == sorted(
         [store.path_for(BUILD).name, store.path_for(BUILD).name + ".lock"]
     )
+
+
+def test_a_builds_files_of_every_kind_stay_together_and_go_together(tmp_path):
+    folder = tmp_path / "answers"
+    store = answer_store.AnswerStore(folder, "duckdb:/w.duckdb")
+    older = Build(2, datetime(2025, 1, 1, tzinfo=UTC))
+    for kind in ("", "topics", "customers"):
+        store.open_or_write(older, lambda path: answer_store.write(path, iter(ANSWERS)), kind)
+    assert len(list(folder.glob("*.answers"))) == 3
+    for kind in ("", "topics"):
+        store.open_or_write(BUILD, lambda path: answer_store.write(path, iter(ANSWERS)), kind)
+    # The newer build's files only: writing its second kept its first.
+    assert sorted(p.name for p in folder.glob("*.answers")) == sorted(
+        [store.path_for(BUILD).name, store.path_for(BUILD, "topics").name]
+    )
+
+
+def test_bodies_after_an_id_come_one_after_the_other(tmp_path):
+    path = tmp_path / "a.answers"
+    answer_store.write(path, iter([(1, b"a,"), (3, b"bb,"), (7, b"c,")]))
+    answers = answer_store.AnswerFile(path)
+    assert answers.after(0, 2) == (b"a,bb,", 3, True)
+    assert answers.after(1, 2) == (b"bb,c,", 7, False)
+    assert answers.after(2, 5) == (b"bb,c,", 7, False)
+    assert answers.after(7, 5) == (b"", None, False)

@@ -304,17 +304,17 @@ def test_the_version_costs_no_query_per_request(sample, app, client):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(reader, "fetch_all", counted)
         # Answers read from the warehouse on every request (not kept per build).
-        topics = "/api/v1/interactions/1/topics"
-        assert client.get(topics).headers["X-Data-Version"] == "1"
+        monthly = "/api/v1/interactions/1/monthly"
+        assert client.get(monthly).headers["X-Data-Version"] == "1"
         if sample.warehouse == "postgres":  # the first answer of the build: the version first
-            assert calls == [queries.BUILD_INFO, queries.CUSTOMER_TOPICS]
+            assert calls == [queries.BUILD_INFO, queries.CUSTOMER_MONTHLY]
         else:
-            assert calls == [queries.CUSTOMER_TOPICS]
+            assert calls == [queries.CUSTOMER_MONTHLY]
         calls.clear()
-        for url in [topics, "/api/v1/customers", "/api/v1/versions"]:
+        for url in [monthly, "/api/v1/customers?q=1", "/api/v1/versions"]:
             assert client.get(url).headers["X-Data-Version"] == "1"
         assert calls == [
-            queries.CUSTOMER_TOPICS,
+            queries.CUSTOMER_MONTHLY,
             queries.CUSTOMERS_PAGE,
             queries.DATA_VERSIONS_PAGE,
         ]

@@ -21,8 +21,36 @@ REQUESTS = [
     ("/api/v1/interactions/999", REQUEST_ID, False),  # 404: Flask's
     ("/api/v1/interactions/01", REQUEST_ID, False),  # not canonical: Flask reads it as 1
     ("/api/v1/interactions/0", REQUEST_ID, False),
-    ("/api/v1/interactions/1?topic=Unknown", REQUEST_ID, False),
     ("/api/v1/interactions/1?format=csv", REQUEST_ID, False),
+    # A customer's topics, and one topic, from the answer file of topics.
+    ("/api/v1/interactions/1/topics", REQUEST_ID, True),
+    ("/api/v1/interactions/4/topics", REQUEST_ID, True),
+    ("/api/v1/interactions/2/topics", REQUEST_ID, True),  # no interactions: no topics
+    ("/api/v1/interactions/999/topics", REQUEST_ID, False),  # 404
+    ("/api/v1/interactions/1/topics?format=csv", REQUEST_ID, False),
+    ("/api/v1/interactions/4?topic=Unknown", REQUEST_ID, True),
+    ("/api/v1/interactions/1?topic=Unknown", REQUEST_ID, True),
+    ("/api/v1/interactions/2?topic=Unknown", REQUEST_ID, True),  # zeros
+    ("/api/v1/interactions/1?topic=%20Unknown+", REQUEST_ID, True),  # read stripped
+    ("/api/v1/interactions/999?topic=Unknown", REQUEST_ID, False),  # 404
+    ("/api/v1/interactions/1?topic=Nope", REQUEST_ID, False),  # 404
+    ("/api/v1/interactions/1?topic=", REQUEST_ID, False),  # 400
+    ("/api/v1/interactions/1?topic=Unknown&topic=Sand", REQUEST_ID, False),
+    ("/api/v1/interactions/1?topic=%FF", REQUEST_ID, False),
+    ("/api/v1/interactions/1?topic=Unknown&format=csv", REQUEST_ID, False),
+    # Pages of customers (no q, no format) from the answer file of customers.
+    ("/api/v1/customers", REQUEST_ID, True),
+    ("/api/v1/customers?limit=2", REQUEST_ID, True),
+    ("/api/v1/customers?limit=2&cursor=3", REQUEST_ID, True),
+    ("/api/v1/customers?cursor=3&limit=2", REQUEST_ID, True),
+    ("/api/v1/customers?cursor=11", REQUEST_ID, True),
+    ("/api/v1/customers?cursor=12", REQUEST_ID, True),  # after the last: an empty page
+    ("/api/v1/customers?limit=500&cursor=9223372036854775", REQUEST_ID, True),
+    ("/api/v1/customers?limit=501", REQUEST_ID, False),  # 400
+    ("/api/v1/customers?limit=02", REQUEST_ID, False),
+    ("/api/v1/customers?cursor=0", REQUEST_ID, False),  # 400
+    ("/api/v1/customers?q=jedi", REQUEST_ID, False),
+    ("/api/v1/customers?format=csv", REQUEST_ID, False),
     ("/api/v1/interactions/1/", REQUEST_ID, False),
     ("/api/v1/interactions/9223372036854775808", REQUEST_ID, False),  # 400: too large
     ("/api/v1/interactions/1", {**REQUEST_ID, "If-None-Match": "*"}, False),  # 304
