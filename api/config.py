@@ -44,6 +44,12 @@ class ApiConfig:
     preview_dir: Path  # the uploaded workbooks waiting to be published (api/previews.py)
 
 
+def db_password(app_config) -> str | None:
+    """API_DB_PASSWORD (`app_config` over os.environ), read on its own: the access log keeps
+    it out of the log (api/access_log.py) whatever the other settings."""
+    return str(app_config.get("API_DB_PASSWORD", os.environ.get("API_DB_PASSWORD", ""))) or None
+
+
 def load(app_config) -> ApiConfig:
     """The settings from `app_config` (a Flask config) over os.environ; a bad value is a
     ValueError naming the variable."""
@@ -58,7 +64,7 @@ def load(app_config) -> ApiConfig:
         warehouse=settings.warehouse,
         duckdb_path=settings.duckdb_path,
         db_role=value("API_DB_ROLE"),
-        db_password=environ.get("API_DB_PASSWORD") or None,
+        db_password=db_password(app_config),
         pool_min_size=_number(int, "API_POOL_MIN_SIZE", value("API_POOL_MIN_SIZE"), 0),
         pool_max_size=_number(int, "API_POOL_MAX_SIZE", value("API_POOL_MAX_SIZE"), 1),
         pool_timeout=_number(float, "API_POOL_TIMEOUT", value("API_POOL_TIMEOUT"), 0.1),

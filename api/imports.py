@@ -29,6 +29,11 @@ FIELD = "workbook"
 TOO_LARGE = (
     f"the upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB ({MAX_UPLOAD_BYTES} bytes)"
 )
+# The parts a multipart upload may have: the workbook and a few small fields.
+MAX_FORM_PARTS = 16
+TOO_MANY_PARTS = (
+    f"the upload has more than {MAX_FORM_PARTS} parts: send one workbook in the field '{FIELD}'"
+)
 NO_WORKBOOK = (
     f"send the workbook as multipart/form-data in the field '{FIELD}' "
     "(curl -F workbook=@export.xlsx)"
@@ -112,32 +117,39 @@ def _store() -> PreviewStore:
             },
         ),
         400: error("No workbook in the request.", NO_WORKBOOK, 400),
-        413: error("The upload is too large.", TOO_LARGE, 413),
+        413: error(
+            f"The upload is too large, or has more than {MAX_FORM_PARTS} parts.", TOO_LARGE, 413
+        ),
     },
 )
 def preview_import():
     request.max_content_length = MAX_UPLOAD_BYTES + MULTIPART_ALLOWANCE
+    request.max_form_parts = MAX_FORM_PARTS
     try:
         upload = request.files.get(FIELD)
     except RequestEntityTooLarge:
-        raise ApiError(413, TOO_LARGE) from None
+        length = request.content_length
+        small = length is not None and length <= request.max_content_length
+        raise ApiError(413, TOO_MANY_PARTS if small else TOO_LARGE) from None
     if upload is None:
         raise ApiError(400, NO_WORKBOOK)
     if _size(upload.stream) > MAX_UPLOAD_BYTES:
         raise ApiError(413, TOO_LARGE)
     store = _store()
     preview_id, path = store.new(upload.filename or "", upload.save)
-    outcome = commands.run(
-        "import", "--preview", "--fixit", str(store.fixit(preview_id)), str(path)
-    )
-    answer = outcome.answer
-    if answer is None:
-        store.discard(preview_id)
-        raise RuntimeError(f"interactions import --preview failed: {outcome.stderr[-500:]}")
-    if answer["would_go_live"]:
-        store.keep(preview_id, answer["diff"]["live_version"])
-    else:
-        store.discard(preview_id)
+    try:
+        outcome = commands.run(
+            "import", "--preview", "--fixit", str(store.fixit(preview_id)), str(path)
+        )
+        answer = outcome.answer
+        if answer is None:
+            raise RuntimeError(f"interactions import --preview failed: {outcome.stderr[-500:]}")
+        if answer["would_go_live"]:
+            store.keep(preview_id, answer["diff"]["live_version"])
+    finally:
+        if store.under_way(preview_id):  # not kept: nothing to publish, nothing left behind
+            store.discard(preview_id)
+    if not answer["would_go_live"]:
         preview_id = None
     return {
         "data": {

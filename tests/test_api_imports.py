@@ -16,6 +16,8 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -332,15 +334,28 @@ def test_an_upload_needs_one_workbook_of_at_most_50_mb(admin_api):
         413,
         "the upload is larger than 50 MB (52428800 bytes)",
     )
+    # Issue 32, finding 16: 3,000 parts in 100 KB were "larger than 50 MB".
+    boundary, body = encode_multipart({f"f{n}": "x" for n in range(3000)})
+    assert len(body) < 400_000
+    many = admin_api.post(
+        "/api/v1/imports",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=ADMIN,
+    )
+    assert error_of(many) == (
+        413,
+        "the upload has more than 16 parts: send one workbook in the field 'workbook'",
+    )
 
 
 def test_unknown_malformed_and_expired_previews_are_404(admin_api, tmp_path):
     store = previews.PreviewStore(tmp_path / "previews")
     preview_id, path = store.new("../A b.xlsx", lambda path: path.write_bytes(b"PK"))
-    assert path.name == "A_b.xlsx"  # no path from the client's file name
+    assert path.name == "A b.xlsx"  # no path from the client's file name
     store.keep(preview_id, 1)
     assert store.get(preview_id).live_version == 1
-    record = path.parent / "preview.json"
+    record = path.parent.parent / "preview.json"
     made = json.loads(record.read_text())
     record.write_text(json.dumps({**made, "created": made["created"] - 3601}))
     for given in (preview_id, "0" * 32, "not-an-id", "A" * 32):
@@ -353,17 +368,89 @@ def test_unknown_malformed_and_expired_previews_are_404(admin_api, tmp_path):
                 f"no preview {given}: it is unknown, published already or expired (after an "
                 "hour); upload the workbook again",
             )
-    assert not path.parent.exists()  # the expired preview is removed
+    assert not path.parent.parent.exists()  # the expired preview is removed
 
 
-def test_an_upload_killed_midway_is_no_preview(tmp_path):
+KILLED_UPLOAD = """
+import sys, time
+from pathlib import Path
+from api.previews import PreviewStore
+store = PreviewStore(Path(sys.argv[1]))  # holds the upload's lock while it lives
+preview_id, path = store.new("A.xlsx", lambda p: p.write_bytes(b"PK"))
+print(preview_id, flush=True)
+time.sleep(120)
+"""
+
+
+def test_an_upload_killed_midway_is_no_preview_and_the_next_upload_sweeps_it(tmp_path):
+    """Issue 32, finding 10: swept by the next upload at once, not an hour later; an upload
+    still under way (another worker's) is left alone."""
+    folder = tmp_path / "previews"
+    uploading = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", KILLED_UPLOAD, str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        killed = uploading.stdout.readline().strip()
+        store = previews.PreviewStore(folder)
+        assert store.get(killed) is None  # never kept: no preview.json
+        b, _path = store.new("B.xlsx", lambda path: path.write_bytes(b"PK"))
+        assert (folder / killed).exists()  # under way: its process holds the lock
+    finally:
+        uploading.kill()
+        uploading.wait()
+        uploading.stdout.close()
+    other = previews.PreviewStore(folder)
+    c, _path = other.new("C.xlsx", lambda path: path.write_bytes(b"PK"))
+    assert not (folder / killed).exists()  # killed midway: swept by the next upload
+    assert sorted(path.name for path in folder.iterdir()) == sorted([b, c])  # under way here
+    store.discard(b)
+    other.discard(c)
+
+
+@pytest.mark.parametrize(
+    ("given", "saved"),
+    [
+        ("Клиенты.xlsx", "Клиенты.xlsx"),  # finding 8: was "xlsx", refused
+        ("préview.json.xlsx", "préview.json.xlsx"),
+        ("preview.json.xlsx", "preview.json.xlsx"),  # finding 11: could not be published
+        ("x" * 300 + ".xlsx", "x" * 195 + ".xlsx"),  # finding 9: over 255 bytes was a 500
+        ("ж" * 200 + ".xlsx", "ж" * 97 + ".xlsx"),  # cut on a character, not a byte
+        ("C:\\exports\\a.xlsx", "a.xlsx"),
+        ("../.hidden.xlsx", "hidden.xlsx"),
+        ("a\x00b<c>.xlsx", "a_b_c_.xlsx"),
+        ("", "workbook.xlsx"),
+    ],
+)
+def test_an_uploads_name_is_kept_in_any_script_and_cut_to_fit(tmp_path, given, saved):
     store = previews.PreviewStore(tmp_path / "previews")
-    preview_id, path = store.new("A.xlsx", lambda path: path.write_bytes(b"PK"))
-    assert store.get(preview_id) is None  # never kept: no preview.json
-    old = time.time() - 3601
-    os.utime(path.parent, (old, old))
-    store.new("B.xlsx", lambda path: path.write_bytes(b"PK"))
-    assert not path.parent.exists()  # swept by the next upload
+    preview_id, path = store.new(given, lambda path: path.write_bytes(b"PK"))
+    assert path.name == saved
+    store.keep(preview_id, 1)
+    assert store.get(preview_id).workbook == path
+
+
+def test_a_failed_save_leaves_no_folder(tmp_path):
+    store = previews.PreviewStore(tmp_path / "previews")
+
+    def save(path):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        store.new("A.xlsx", save)
+    assert list((tmp_path / "previews").iterdir()) == []
+
+
+@pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
+def test_a_workbook_named_in_cyrillic_is_previewed_and_published(warehouse, api, tmp_path):  # noqa: F811
+    a = workbook(tmp_path / "Клиенты preview.json.xlsx", CUSTOMERS_A, INTERACTIONS_A, PRODUCTS)
+    answer = upload(api, a)
+    assert answer.status_code == 200, answer.data
+    data = answer.get_json()["data"]
+    assert data["would_go_live"] is True
+    assert "Preview of Клиенты preview.json.xlsx on the duckdb warehouse" in data["message"]
+    published = api.post(f"/api/v1/imports/{data['preview_id']}/publish", headers=ADMIN)
+    assert published.status_code == 200, published.data
+    assert customer_one(warehouse) == A_ONE
 
 
 def post_workbook(url: str, path, key: str) -> dict:

@@ -396,9 +396,9 @@ def test_keys_never_reach_the_log_in_process(sample, keyed, caplog):
         keyed.get("/api/v1/interactions/1", headers={"Authorization": f"Bearer {KEY}"})
         keyed.get("/api/v1/interactions/1", headers={"X-API-Key": WRONG_KEY})
         keyed.get("/api/v1/interactions/abc", headers={"X-API-Key": OTHER_KEY})
-        # /topics always asks the warehouse (the per-customer answer may come from the cache)
+        # /monthly always asks the warehouse (/topics may come from the answer files)
         with mock.patch("api.interactions.get_reader", side_effect=RuntimeError("boom")):
-            response = keyed.get("/api/v1/interactions/1/topics", headers={"X-API-Key": KEY})
+            response = keyed.get("/api/v1/interactions/1/monthly", headers={"X-API-Key": KEY})
     assert response.status_code == 500  # an unexpected error is logged with its request id
     assert "boom" in caplog.text
     for secret in (KEY, OTHER_KEY, WRONG_KEY, *HASHES.replace(" ", "").split(",")):

@@ -139,11 +139,13 @@ def test_no_key_sent_in_any_position_reaches_the_log(tmp_path, monkeypatch):
     import http.client
 
     key = "s3cret-" + "k" * 30
+    password = "database-password-9"
     monkeypatch.delenv("API_ALLOW_ANONYMOUS", raising=False)
     environ = {
         "WAREHOUSE": "duckdb",
         "DUCKDB_PATH": str(tmp_path / "none.duckdb"),
         "API_KEY_HASHES": hashlib.sha256(key.encode()).hexdigest(),
+        "API_DB_PASSWORD": password,
         "HOME": str(tmp_path),
     }
     server = ApiServer(environ, tmp_path / "serve.log", workers=1)
@@ -154,6 +156,11 @@ def test_no_key_sent_in_any_position_reaches_the_log(tmp_path, monkeypatch):
         ("/api/v1/channels?API_KEY=" + key + "&x=1", {}),
         ("/api/v1/channels?access_token=" + key, {}),
         ("/api/v1/channels?password=" + key, {}),
+        # Issue 32, finding 15: by value, whatever the name (a valid key, the password).
+        ("/api/v1/channels?bearer=" + key, {}),
+        ("/api/v1/channels?pw=" + key, {}),
+        ("/api/v1/channels?k=" + key.replace("-", "%2D"), {}),
+        ("/api/v1/channels?x=1&q=" + password, {}),
         ("/api/v1/channels", {"Authorization": f"Bearer {key}"}),
         ("/api/v1/channels", {"X-API-Key": key}),
         ("/api/v1/channels", {"Authorization": f"Basic {basic}"}),
@@ -170,7 +177,11 @@ def test_no_key_sent_in_any_position_reaches_the_log(tmp_path, monkeypatch):
         server.stop()  # the workers have written every line of the log
     log = server.log()
     assert key not in log
+    assert key.replace("-", "%2D") not in log
+    assert password not in log
     assert base64.b64encode(key.encode()).decode()[:20] not in log
+    assert "GET /api/v1/channels?k=[redacted] HTTP/1.1" in log
+    assert "GET /api/v1/channels?x=1&q=[redacted] HTTP/1.1" in log
     assert "GET /api/v1/channels?api_key=[redacted] HTTP/1.1" in log
     assert "GET /api/v1/channels?limit=1&token=[redacted] HTTP/1.1" in log
     assert "http://example.test/page?key=[redacted]" in log
