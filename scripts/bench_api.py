@@ -379,7 +379,7 @@ def measure_memory(server: Server, warehouse: str, size: str, env: dict[str, str
     print(
         f"  memory    {warehouse:<9} {size:<7} {memory.customers:>9,} customers: "
         f"{memory.pss_mb:,.0f} MB (proportional, all processes), {memory.rss_mb:,.0f} MB "
-        f"(resident, summed), answer file {memory.answer_file_mb:,.1f} MB ({len(files)} file)",
+        f"(resident, summed), answer files {memory.answer_file_mb:,.1f} MB ({len(files)} files)",
         flush=True,
     )
     return memory
