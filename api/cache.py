@@ -68,6 +68,8 @@ RECHECK_SECONDS = 5.0
 RETRY_SECONDS = 1.0
 # The listener's reconnection back-off: from the first to the last value, doubling.
 LISTEN_BACKOFF = (0.2, 5.0)
+# Seconds close() waits for a load to stop at its next row.
+LOAD_STOP_SECONDS = 10.0
 NOTIFY_SECONDS_TESTED = 1.0  # documented above; asserted by tests/test_cache.py
 # Answers kept per build and worker (kept_answer): the answers that name no customer, a few
 # per topic at most; past this many, the rest are read from the warehouse each time.
@@ -135,6 +137,10 @@ class Snapshot:
     @property
     def built_at(self):
         return self.build.built_at
+
+
+class LoadStopped(Exception):
+    """The app closed while the answers were being read."""
 
 
 class BuildChanged(Exception):
@@ -286,6 +292,7 @@ class AnswerCache:
         self._loading = False
         self._failed_at = -RETRY_SECONDS
         self._closed = False
+        self._loader: threading.Thread | None = None
         self._build: tuple[object, Build | None] | None = None  # PostgreSQL: (token, build)
         # (token, {key: Kept}, {(path, query string): key})
         self._kept: tuple[object, dict, dict] = (None, {}, {})
@@ -378,9 +385,10 @@ class AnswerCache:
             if self._loading or time.monotonic() - self._failed_at < RETRY_SECONDS:
                 return
             self._loading = True
-        threading.Thread(
+        self._loader = threading.Thread(
             target=self._load, args=(token,), name="interactions-cache-load", daemon=True
-        ).start()
+        )
+        self._loader.start()
 
     def _read_snapshot(self, token) -> Snapshot | None:
         """The live build's answers: its answer files, mapped (each written first by
@@ -414,14 +422,16 @@ class AnswerCache:
 
     def _answer_file(self, build, kind, query, rendered) -> answer_store.AnswerFile:
         """The answer file of `build` and `kind`: the rows of `query`, rendered(rows)."""
+        if self._closed:  # the app closed: not another file
+            raise LoadStopped("the app closed while the answers were read")
 
         def write_answers(path):
             started = time.monotonic()
             rows = self._reader.stream(query)
             try:
-                written = answer_store.write(path, rendered(rows))
+                written = answer_store.write(path, rendered(self._until_closed(rows)))
             finally:
-                rows.close()
+                rows.close()  # its cursor closed while its connection is still open
             # Builds only go forward (built_at grows, a rollback included): the same build
             # before and after the read means none went live in between, so every row read
             # is this build's.
@@ -438,6 +448,13 @@ class AnswerCache:
 
         return self._store.open_or_write(build, write_answers, kind)
 
+    def _until_closed(self, rows):
+        """The rows, until the app closes (close(): the load stops at the next row)."""
+        for row in rows:
+            if self._closed:
+                raise LoadStopped("the app closed while the answers were read")
+            yield row
+
     def _load(self, token):
         started = time.monotonic()
         try:
@@ -452,7 +469,7 @@ class AnswerCache:
             self._loading = False
             if snapshot is None:
                 self._failed_at = time.monotonic()
-            elif self._watch.token() == token:  # else a build went live meanwhile: load again
+            elif self._watch.token() == token and not self._closed:  # else a newer build: again
                 self._snapshot = snapshot
                 if isinstance(self._reader, DuckDBReader):
                     # The lookups that answered while the answers were loading have left the
@@ -477,9 +494,13 @@ class AnswerCache:
                 self._snapshot = None
 
     def close(self):
-        """Before the reader closes (close_reader): a load running then fails quietly."""
+        """Before the reader closes (close_reader): a load running stops at its next row
+        (within LOAD_STOP_SECONDS), before its connection goes."""
         self._closed = True
         self._watch.close()
+        loader = self._loader
+        if loader is not None and loader is not threading.current_thread():
+            loader.join(LOAD_STOP_SECONDS)
         self._snapshot = None
         self._kept = (None, {}, {})
 

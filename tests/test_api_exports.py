@@ -142,3 +142,17 @@ def test_a_cell_is_never_a_formula(text):
     book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(["occupation"], [[text]])))
     cell = book.active["A2"]
     assert (cell.value, cell.data_type) == (text, "s")
+
+
+def test_every_text_a_workbook_can_hold_goes_through_an_xlsx_output():
+    """Issue 32, finding 6: a control character (a workbook's _x0007_, read as the character)
+    is written as Excel writes it, so the file opens and reads back as the same text."""
+    import python_calamine
+
+    from core.xlsx_files import workbook_bytes
+
+    texts = ["Pig\x07eon", "\x01\x08\x0b\x0c\x0e\x1f", "tab\tand\nline", "=1+1", "_x0007_"]
+    body = workbook_bytes([("Sheet", ["head\x07"], [[text] for text in texts])])
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(body))
+    rows = book.get_sheet_by_name("Sheet").to_python()
+    assert [row[0] for row in rows] == ["head\x07", *texts]

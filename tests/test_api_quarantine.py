@@ -37,6 +37,9 @@ def workbook_with_headers_below_blank_rows(path):
     interactions.append([D(2019, 10, 4, 9, 0), "Email", 1])
     interactions.append([D(2019, 10, 5, 9, 0), "Pigeon", 1])  # sheet row 3: unknown channel
     interactions.append(["31/02/2019 09:00", "Call", 1])  # sheet row 4: unparseable date
+    # Sheet row 5: unknown channel, with a control character (the XML's _x0007_; issue 32,
+    # finding 6: every XLSX output was a 500).
+    interactions.append([D(2019, 10, 6, 9, 0), "Pigeon_x0007_", 1])
     products = book.create_sheet("Products of discussion")
     products.append(["Date", "Product"])
     products.append(["10-2019", "Sand"])
@@ -89,6 +92,7 @@ def test_the_fix_it_workbook_lists_each_sheets_quarantined_rows(warehouse, tmp_p
                 ["Sheet row", "Reason", "Date Start", "Interaction", "Customers"],
                 [3, "unknown channel", "05/10/2019 09:00", "Pigeon", "1"],
                 [4, "unparseable date", "31/02/2019 09:00", "Call", "1"],
+                [5, "unknown channel", "06/10/2019 09:00", "Pigeon_x0007_", "1"],
             ],
             "Products of discussion": [
                 ["Sheet row", "Reason", "Date", "Product"],
